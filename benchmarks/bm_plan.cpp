@@ -1,0 +1,127 @@
+// Planner throughput: one durable pass with N schedules due, against the store's own batched
+// insert of the same rows, and the cost of a pass when most schedules are not due.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <wakeplane/planner.hpp>
+#include <wakeplane/stores/memory.hpp>
+#include <wakeplane/stores/rocksdb.hpp>
+#include <wakeplane/stores/sqlite.hpp>
+
+#include "bm_stores.hpp"
+
+namespace {
+
+using namespace wakeplane;
+using namespace wakeplane::bench;
+using namespace std::chrono_literals;
+
+/// N minutely schedules all due at t0, and `idle` more due only in a year.
+template <class Kind>
+std::unique_ptr<typename Kind::store_type> loaded(Kind& kind, std::int64_t due, std::int64_t idle) {
+    auto store = kind.open();
+    bulk_schedules(*store, due, idle);
+    return store;
+}
+
+/// One planner pass with N schedules all due: N occurrences materialized, durably.
+template <class Kind>
+void bm_plan_due(benchmark::State& state) {
+    Kind kind;
+    const auto n = state.range(0);
+    auto store = loaded(kind, n, 0);
+    manual_clock clock{t0 + 1s};
+    id_generator ids{1};
+    planner<typename Kind::store_type, manual_clock> p{*store, clock, ids, planner_options{1024, 1'000'000}};
+    for (auto _ : state) {
+        auto r = p.plan();
+        if (!r || r->materialized != static_cast<std::size_t>(n)) {
+            state.SkipWithError("the pass did not materialize every schedule");
+            break;
+        }
+        state.PauseTiming();
+        clock.advance(1min);  // every schedule is due again, one minute later
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(state.iterations() * n);
+    state.counters["occurrences_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * n),
+                                                             benchmark::Counter::kIsRate);
+}
+
+/// The same N run rows written with the backend's own batched, durable insert: one transaction
+/// per 1024 rows, no planner, no ledger. The ceiling the planner is measured against.
+template <class Kind>
+void bm_store_raw_insert(benchmark::State& state) {
+    Kind kind;
+    const auto n = state.range(0);
+    auto store = loaded(kind, n, 0);
+    std::int64_t round = 0;
+    for (auto _ : state) {
+        ++round;
+        for (std::int64_t done = 0; done < n;) {
+            auto tx = store->backend().begin();
+            const auto end = std::min<std::int64_t>(n, done + 1024);
+            for (; done < end; ++done) {
+                auto r = bench_run(done, t0 + std::chrono::minutes{round}, round);
+                if (!tx || !tx->insert_run(r)) {
+                    state.SkipWithError("insert failed");
+                    return;
+                }
+            }
+            if (!tx->commit()) {
+                state.SkipWithError("commit failed");
+                return;
+            }
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * n);
+    state.counters["rows_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+}
+
+/// A pass with 1,000 schedules due among `range(0)` schedules: its cost must follow the due
+/// ones, not all of them.
+template <class Kind>
+void bm_plan_idle(benchmark::State& state) {
+    Kind kind;
+    const std::int64_t due = 1000;
+    const auto total = state.range(0);
+    auto store = loaded(kind, due, total - due);
+    manual_clock clock{t0 + 1s};
+    id_generator ids{2};
+    planner<typename Kind::store_type, manual_clock> p{*store, clock, ids, planner_options{1024, 1'000'000}};
+    for (auto _ : state) {
+        auto r = p.plan();
+        if (!r || r->materialized != static_cast<std::size_t>(due)) {
+            state.SkipWithError("the pass did not materialize every due schedule");
+            break;
+        }
+        state.PauseTiming();
+        clock.advance(1min);
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(state.iterations() * due);
+}
+
+}  // namespace
+
+#define WAKEPLANE_PLAN_BENCHMARKS(kind)                                                                         \
+    BENCHMARK_TEMPLATE(bm_plan_due, kind)->Name("bm_plan_due/" #kind)->RangeMultiplier(10)->Range(1000, 100000) \
+        ->Unit(benchmark::kMillisecond)->UseRealTime();                                                         \
+    BENCHMARK_TEMPLATE(bm_store_raw_insert, kind)                                                              \
+        ->Name("bm_store_raw_insert/" #kind)                                                                    \
+        ->RangeMultiplier(10)                                                                                   \
+        ->Range(1000, 100000)                                                                                   \
+        ->Unit(benchmark::kMillisecond)                                                                         \
+        ->UseRealTime();                                                                                        \
+    BENCHMARK_TEMPLATE(bm_plan_idle, kind)->Name("bm_plan_idle/" #kind)->Arg(1000)->Arg(1000000)               \
+        ->Unit(benchmark::kMillisecond)->UseRealTime()
+
+WAKEPLANE_PLAN_BENCHMARKS(memory);
+WAKEPLANE_PLAN_BENCHMARKS(sqlite);
+WAKEPLANE_PLAN_BENCHMARKS(rocksdb);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,125 @@
+// The three stores as benchmark subjects, each in a fresh place, and bulk loading helpers.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <wakeplane/model.hpp>
+#include <wakeplane/stores/memory.hpp>
+#include <wakeplane/stores/rocksdb.hpp>
+#include <wakeplane/stores/sqlite.hpp>
+
+namespace wakeplane::bench {
+
+inline const time_point t0 = parse_rfc3339("2026-03-12T10:00:00Z").value();
+
+/// A directory of its own for one benchmark run, removed afterwards.
+class scratch_dir {
+public:
+    scratch_dir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "wakeplane-bench-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::runtime_error("cannot create " + pattern);
+        }
+        path_ = pattern;
+    }
+    scratch_dir(const scratch_dir&) = delete;
+    scratch_dir& operator=(const scratch_dir&) = delete;
+    ~scratch_dir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct memory {
+    using store_type = stores::memory_store;
+    std::unique_ptr<store_type> open() { return std::make_unique<store_type>(stores::memory_backend{}); }
+};
+
+struct sqlite {
+    using store_type = stores::sqlite_store;
+    scratch_dir dir;
+    std::unique_ptr<store_type> open() {
+        auto s = stores::open_sqlite_store(stores::sqlite_options{dir.path() / "bench.db"});
+        if (!s) {
+            throw std::runtime_error(s.error().message);
+        }
+        return std::move(*s);
+    }
+};
+
+struct rocksdb {
+    using store_type = stores::rocksdb_store;
+    scratch_dir dir;
+    std::unique_ptr<store_type> open() {
+        auto b = stores::rocksdb_backend::open({.path = dir.path() / "db"});
+        if (!b) {
+            throw std::runtime_error(b.error().message);
+        }
+        return std::make_unique<store_type>(std::move(*b));
+    }
+};
+
+/// A minutely interval schedule with a workflow target, as the daemon would store it.
+inline schedule bench_schedule(std::int64_t i, time_point next) {
+    schedule s;
+    s.id = "sch_bench_" + std::to_string(i);
+    s.name = "bench-" + std::to_string(i);
+    s.timezone = "UTC";
+    s.spec.kind = "interval";
+    s.spec.every_seconds = 60;
+    s.spec.anchor_at = t0;
+    s.target.kind = "workflow";
+    s.target.workflow_id = "noop";
+    s.policy = {"forbid", "catch_up", 300, 1, 60, 100, 0};
+    s.retry = {0, "exponential", 30, 900};
+    s.next_run_at = next;
+    s.created_at = t0 - std::chrono::hours{1};
+    s.updated_at = s.created_at;
+    return s;
+}
+
+/// A pending run row like the planner's, unique per (i, round).
+inline run bench_run(std::int64_t i, time_point nominal, std::int64_t round) {
+    run r;
+    r.id = "run_bench_" + std::to_string(round) + "_" + std::to_string(i);
+    r.schedule = "sch_bench_" + std::to_string(i);
+    r.occurrence_key = occurrence_key(r.schedule, nominal);
+    r.nominal_time = nominal;
+    r.due_time = nominal;
+    r.created_at = nominal;
+    r.updated_at = nominal;
+    return r;
+}
+
+/// Loads `due` schedules due at t0 and `idle` schedules due in a year, in large transactions
+/// straight through the backend (setup, not what is measured).
+template <class Store>
+void bulk_schedules(Store& store, std::int64_t due, std::int64_t idle) {
+    const std::int64_t total = due + idle;
+    for (std::int64_t i = 0; i < total;) {
+        auto tx = store.backend().begin();
+        if (!tx) {
+            throw std::runtime_error(tx.error().message);
+        }
+        for (const auto end = std::min<std::int64_t>(total, i + 10'000); i < end; ++i) {
+            const auto next = i < due ? t0 : t0 + std::chrono::hours{24 * 365};
+            if (!tx->put_schedule(bench_schedule(i, next), std::nullopt)) {
+                throw std::runtime_error("bulk load failed");
+            }
+        }
+        if (!tx->commit()) {
+            throw std::runtime_error("bulk commit failed");
+        }
+    }
+}
+
+}  // namespace wakeplane::bench

@@ -1,0 +1,526 @@
+// The dispatcher: claims eligible runs under their overlap policy, executes them, renews their
+// leases, enforces timeouts, and records every outcome with retries and dead letters.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include <wakeplane/clock.hpp>
+#include <wakeplane/executor.hpp>
+#include <wakeplane/ids.hpp>
+#include <wakeplane/model.hpp>
+#include <wakeplane/policy/set.hpp>
+#include <wakeplane/store.hpp>
+
+namespace wakeplane {
+
+/// Tuning of a dispatcher.
+struct dispatcher_options {
+    /// This dispatcher's identity in leases. Unique per process (DECISIONS 17); the daemon passes
+    /// `<host>:<pid>`.
+    std::string worker_id = "wakeplane";
+    /// How long a claim holds without renewal. Renewed every ttl/2 while the run executes.
+    duration lease_ttl = std::chrono::seconds{30};
+    /// Executions in flight at most, across schedules.
+    std::size_t max_workers = 64;
+    /// After a stop request (timeout, cancel, replace, shutdown), how long an execution may take to
+    /// exit before it is abandoned: its run is finished without its result, which fencing then
+    /// refuses should it ever arrive.
+    duration stop_grace = std::chrono::seconds{10};
+    /// Runs examined per step at most.
+    std::size_t claim_batch = 256;
+    /// Expired leases recovered per step at most.
+    std::size_t recover_batch = 256;
+};
+
+/// What one step did.
+struct dispatch_report {
+    time_point at{};
+    std::size_t claimed = 0;
+    std::size_t finished = 0;
+    std::size_t superseded = 0;
+    std::size_t recovered = 0;
+    std::size_t timed_out = 0;
+    std::size_t cancelled = 0;     ///< stop requests for operator cancel or `replace`
+    std::size_t abandoned = 0;
+    std::size_t lost_leases = 0;
+};
+
+/// Why an execution was asked to stop.
+enum class stop_reason { none, timeout, cancel, replace, shutdown, lost_lease };
+
+/// The dispatcher (ARCHITECTURE "The flow", step 3). step() reads the clock once and, in order:
+/// records executions that ended, enforces timeouts and renews leases, recovers expired leases
+/// of any worker, then claims eligible runs and starts them. A claim is a durable store
+/// transaction that checks overlap and max_concurrency against committed state, and the run is
+/// marked running (also durably) before its executor starts on a thread of its own. step()
+/// never sleeps; next_wakeup() says when it has work again, and on_wake() (a callback) signals
+/// an execution that ended so a host loop need not poll.
+template <store Store, clock Clock, class OverlapSet = overlap::all, class RetrySet = retry::all>
+class dispatcher {
+public:
+    dispatcher(Store& store, const Clock& clock, std::shared_ptr<const executor_registry> executors, id_generator& ids,
+               dispatcher_options options = {})
+        : store_(&store),
+          clock_(&clock),
+          executors_(std::move(executors)),
+          ids_(&ids),
+          options_(std::move(options)),
+          shared_(std::make_shared<shared_state>()) {
+        shared_->notify_clock = notifier();
+    }
+
+    dispatcher(const dispatcher&) = delete;
+    dispatcher& operator=(const dispatcher&) = delete;
+
+    /// Asks every execution to stop; executions still running become abandoned threads that
+    /// write nothing (their runs are recovered through lease expiry by the next dispatcher).
+    ~dispatcher() {
+        for (auto& [id, e] : active_) {
+            e->stop.request_stop();
+        }
+        // Threads that outlive us must not call back into a host or clock that may be gone.
+        std::lock_guard lock{shared_->mutex};
+        shared_->wake = nullptr;
+        shared_->notify_clock = nullptr;
+    }
+
+    /// Called from an execution's thread when it ends (and from nowhere else), so a host loop can
+    /// wake at once. Must be cheap and thread-safe.
+    void on_wake(std::function<void()> f) {
+        std::lock_guard lock{shared_->mutex};
+        shared_->wake = std::move(f);
+    }
+
+    /// One dispatch step at the clock's current time.
+    result<dispatch_report> step() {
+        dispatch_report report;
+        report.at = clock_->now();
+        last_step_ = report.at;
+        if (auto r = collect_finished(report); !r) {
+            return tl::unexpected(r.error());
+        }
+        if (auto r = supervise(report); !r) {
+            return tl::unexpected(r.error());
+        }
+        if (auto r = recover(report); !r) {
+            return tl::unexpected(r.error());
+        }
+        if (!draining_) {
+            if (auto r = claim(report); !r) {
+                return tl::unexpected(r.error());
+            }
+        }
+        return report;
+    }
+
+    /// When step() has work next: now when an execution ended, else the earliest of a run
+    /// becoming eligible, a timeout, a lease renewal, a stop grace running out and a lease
+    /// (of any worker) expiring. nullopt when nothing is pending at all.
+    result<std::optional<time_point>> next_wakeup() {
+        std::optional<time_point> best;
+        auto consider = [&](std::optional<time_point> t) {
+            if (t && (!best || *t < *best)) {
+                best = t;
+            }
+        };
+        {
+            std::lock_guard lock{shared_->mutex};
+            if (!shared_->ended.empty()) {
+                return std::optional<time_point>{clock_->now()};
+            }
+        }
+        for (const auto& [id, e] : active_) {
+            if (e->abandoned) {
+                continue;
+            }
+            consider(e->reason == stop_reason::none ? e->deadline : e->hard_deadline);
+            consider(e->next_renewal);
+        }
+        if (!draining_) {
+            auto eligible = store_->next_eligible_after(last_step_);
+            if (!eligible) {
+                return tl::unexpected(eligible.error());
+            }
+            consider(*eligible);
+        }
+        auto lease = store_->next_lease_expiry();
+        if (!lease) {
+            return tl::unexpected(lease.error());
+        }
+        consider(*lease);
+        return best;
+    }
+
+    /// Stops claiming (DECISIONS 15). Running work continues until `deadline`, when it is asked
+    /// to stop; each interrupted attempt ends cancelled with `interrupted by shutdown` and a fresh
+    /// pending attempt is written in the same transaction.
+    void begin_drain(time_point deadline) {
+        draining_ = true;
+        drain_deadline_ = deadline;
+    }
+
+    /// True once draining and no execution is in flight (abandoned threads aside).
+    [[nodiscard]] bool drained() const noexcept {
+        return draining_ && std::all_of(active_.begin(), active_.end(), [](const auto& kv) { return kv.second->abandoned; });
+    }
+
+    /// Cancels a run for an operator. A local execution is asked to stop and ends cancelled; a
+    /// waiting run is cancelled at once; a terminal run is errc::conflict.
+    result<run> cancel(std::string_view id, std::string_view reason) {
+        if (auto it = active_.find(std::string(id)); it != active_.end() && !it->second->abandoned) {
+            request_stop(*it->second, stop_reason::cancel, clock_->now());
+            it->second->cancel_text = std::string(reason);
+            return it->second->claimed;
+        }
+        return store_->cancel_waiting_run(id, clock_->now(), reason);
+    }
+
+    /// Executions in flight in this process (abandoned ones excluded): /v1/status workers.active.
+    [[nodiscard]] std::size_t active() const noexcept {
+        return static_cast<std::size_t>(
+            std::count_if(active_.begin(), active_.end(), [](const auto& kv) { return !kv.second->abandoned; }));
+    }
+
+    /// Threads still running an executor, abandoned ones included.
+    [[nodiscard]] std::size_t running_threads() const noexcept { return shared_->threads.load(); }
+
+    [[nodiscard]] const dispatcher_options& options() const noexcept { return options_; }
+
+private:
+    /// One execution in flight. The thread holds it through a shared_ptr, so an abandoned
+    /// execution outlives the dispatcher safely.
+    struct execution {
+        run claimed;                       ///< the run as claimed and started (its fencing token)
+        schedule sched;                    ///< the schedule as it was at claim time
+        std::stop_source stop;
+        stop_reason reason = stop_reason::none;
+        std::string cancel_text;
+        time_point deadline{};             ///< started + timeout
+        time_point hard_deadline{};        ///< after a stop request: when it is abandoned
+        std::optional<time_point> next_renewal;
+        bool abandoned = false;
+        execution_result result;           ///< written by the thread before it reports the end
+    };
+
+    /// What execution threads share with the dispatcher.
+    struct shared_state {
+        std::mutex mutex;
+        std::vector<std::string> ended;    ///< run ids whose executor returned
+        std::function<void()> wake;        ///< the host's wake-up; called under `mutex`
+        std::function<void()> notify_clock;  ///< tells a manual clock's observers; under `mutex`
+        std::atomic<std::size_t> threads{0};
+    };
+
+    // ---- step phases --------------------------------------------------------------------------
+
+    /// Records every execution whose executor returned since the last step.
+    result<void> collect_finished(dispatch_report& report) {
+        std::vector<std::string> ended;
+        {
+            std::lock_guard lock{shared_->mutex};
+            ended.swap(shared_->ended);
+        }
+        for (const auto& id : ended) {
+            auto it = active_.find(id);
+            if (it == active_.end()) {
+                continue;
+            }
+            auto e = it->second;
+            active_.erase(it);
+            if (e->abandoned || e->reason == stop_reason::lost_lease) {
+                continue;  // its run was finished or taken over already: write nothing
+            }
+            if (auto r = finish(*e, &e->result, report.at); !r) {
+                return r;
+            }
+            ++report.finished;
+        }
+        return {};
+    }
+
+    /// Timeouts, stop graces, drain deadline and lease renewals of executions in flight.
+    result<void> supervise(dispatch_report& report) {
+        const auto now = report.at;
+        for (auto& [id, ep] : active_) {
+            auto& e = *ep;
+            if (e.abandoned) {
+                continue;
+            }
+            if (e.reason == stop_reason::none && draining_ && now >= drain_deadline_) {
+                request_stop(e, stop_reason::shutdown, now);
+            }
+            if (e.reason == stop_reason::none && now >= e.deadline) {
+                request_stop(e, stop_reason::timeout, now);
+                ++report.timed_out;
+            }
+            if (e.reason != stop_reason::none && e.reason != stop_reason::lost_lease && now >= e.hard_deadline) {
+                // It did not exit in time: finish the run without its result and let the thread go.
+                e.abandoned = true;
+                ++report.abandoned;
+                if (auto r = finish(e, nullptr, now); !r) {
+                    return r;
+                }
+                continue;
+            }
+            if (e.next_renewal && now >= *e.next_renewal) {
+                auto renewed = store_->renew_lease(e.claimed.id, e.claimed.fencing_token, now, now + options_.lease_ttl);
+                if (renewed) {
+                    e.next_renewal = now + options_.lease_ttl / 2;
+                } else if (renewed.error().code == errc::stale_fence || renewed.error().code == errc::not_found) {
+                    // Someone recovered the run: stop, and write nothing (the store would refuse it).
+                    request_stop(e, stop_reason::lost_lease, now);
+                    e.abandoned = true;
+                    e.next_renewal.reset();
+                    ++report.lost_leases;
+                } else {
+                    // A transient store error: the result is still ours to write (DECISIONS 16);
+                    // try again next step.
+                    e.next_renewal = now;
+                }
+            }
+        }
+        return {};
+    }
+
+    /// Recovers expired leases of any worker (a crashed dispatcher's runs).
+    result<void> recover(dispatch_report& report) {
+        auto n = store_->recover_expired(
+            report.at, options_.recover_batch,
+            [](const schedule& s, std::int64_t attempt) { return retry_delay(s, attempt, 0); },
+            [this, now = report.at](auto kind) {
+                return ids_->next(kind == Store::id_kind::run ? id_prefix::run : id_prefix::dead_letter, now);
+            });
+        if (!n) {
+            return tl::unexpected(n.error());
+        }
+        report.recovered += *n;
+        return {};
+    }
+
+    /// Claims eligible runs, oldest first, and starts them.
+    result<void> claim(dispatch_report& report) {
+        const auto now = report.at;
+        if (active() >= options_.max_workers) {
+            return {};
+        }
+        auto eligible = store_->eligible_runs(now, options_.claim_batch);
+        if (!eligible) {
+            return tl::unexpected(eligible.error());
+        }
+        std::unordered_map<std::string, std::optional<schedule>> schedules;
+        for (const auto& candidate : *eligible) {
+            if (active() >= options_.max_workers) {
+                break;
+            }
+            auto sit = schedules.find(candidate.schedule);
+            if (sit == schedules.end()) {
+                auto loaded = store_->get_schedule(candidate.schedule);
+                if (!loaded) {
+                    return tl::unexpected(loaded.error());
+                }
+                sit = schedules.emplace(candidate.schedule, *loaded).first;
+            }
+            if (!sit->second) {
+                continue;  // a run without its schedule cannot be executed; left for an operator
+            }
+            const schedule& s = *sit->second;
+            auto policy = OverlapSet::resolve(s.policy.overlap, s.policy);
+            auto outcome = store_->claim_run(candidate.id, options_.worker_id, now, options_.lease_ttl,
+                                             [&](overlap_state st) noexcept {
+                                                 // A policy outside this scheduler's set never overlaps.
+                                                 return policy ? std::visit([&](const auto& p) { return p.decide(st); }, *policy)
+                                                               : overlap::forbid{}.decide(st);
+                                             });
+            if (!outcome) {
+                if (outcome.error().code == errc::conflict || outcome.error().code == errc::not_found) {
+                    continue;  // another dispatcher got there first
+                }
+                return tl::unexpected(outcome.error());
+            }
+            switch (outcome->action) {
+            case overlap_action::claim:
+                if (auto r = start(*outcome->claimed, s, now); !r) {
+                    return r;
+                }
+                ++report.claimed;
+                break;
+            case overlap_action::supersede:
+                ++report.superseded;
+                break;
+            case overlap_action::cancel_active:
+                for (const auto& victim : outcome->cancel) {
+                    auto it = active_.find(victim);
+                    if (it != active_.end() && it->second->reason == stop_reason::none) {
+                        request_stop(*it->second, stop_reason::replace, now);
+                        ++report.cancelled;
+                    }
+                }
+                break;
+            case overlap_action::wait:
+                break;
+            }
+        }
+        return {};
+    }
+
+    // ---- executions ---------------------------------------------------------------------------
+
+    /// Marks a claimed run running (durably) and only then starts its executor on a thread.
+    result<void> start(const run& claimed, const schedule& s, time_point now) {
+        auto running = store_->start_run(claimed.id, claimed.fencing_token, now);
+        if (!running) {
+            // Left claimed: lease recovery returns it to pending. Only store failures stop the step.
+            return running.error().code == errc::storage ? result<void>{tl::unexpected(running.error())} : result<void>{};
+        }
+        auto e = std::make_shared<execution>();
+        e->claimed = *running;
+        e->sched = s;
+        const auto timeout = std::chrono::seconds{s.policy.timeout_seconds > 0 ? s.policy.timeout_seconds : 300};
+        e->deadline = now + timeout;
+        e->next_renewal = now + options_.lease_ttl / 2;
+        active_.emplace(claimed.id, e);
+
+        run_context ctx;
+        ctx.run = claimed.id;
+        ctx.schedule = claimed.schedule;
+        ctx.occurrence_key = claimed.occurrence_key;
+        ctx.attempt = claimed.attempt;
+        ctx.nominal_time = claimed.nominal_time;
+        ctx.fencing_token = claimed.fencing_token;
+        ctx.trigger_reason = claimed.trigger_reason;
+        ctx.stop = e->stop.get_token();
+
+        shared_->threads.fetch_add(1);
+        std::thread([e, ctx = std::move(ctx), executors = executors_, shared = shared_]() mutable {
+            e->result = executors->execute(e->sched.target, ctx);
+            e->result.stopped = e->result.stopped || ctx.stop.stop_requested();
+            std::lock_guard lock{shared->mutex};
+            shared->ended.push_back(e->claimed.id);
+            shared->threads.fetch_sub(1);
+            // Called under the lock so that a dispatcher being destroyed can switch them off.
+            if (shared->wake) {
+                shared->wake();
+            }
+            if (shared->notify_clock) {
+                shared->notify_clock();
+            }
+        }).detach();
+        return {};
+    }
+
+    /// A function that tells a manual clock's observers that a thread ended (run_until settles
+    /// on it); a no-op for clocks without observers.
+    std::function<void()> notifier() const {
+        if constexpr (requires(const Clock& c) { c.notify_waiters(); }) {
+            return [c = clock_] { c->notify_waiters(); };
+        } else {
+            return [] {};
+        }
+    }
+
+    void request_stop(execution& e, stop_reason why, time_point now) {
+        if (e.reason != stop_reason::none) {
+            return;
+        }
+        e.reason = why;
+        e.hard_deadline = now + options_.stop_grace;
+        e.stop.request_stop();
+    }
+
+    /// Writes the end of an execution. `result` is null for an abandoned execution.
+    result<void> finish(execution& e, const execution_result* result, time_point now) {
+        finish_request f;
+        f.run = e.claimed.id;
+        f.fencing_token = e.claimed.fencing_token;
+        f.at = now;
+        f.new_run_id = ids_->next(id_prefix::run, now);
+        f.dead_letter_id = ids_->next(id_prefix::dead_letter, now);
+        if (result != nullptr) {
+            f.http_status_code = result->http_status_code;
+            f.exit_code = result->exit_code;
+            f.result_json = result->result_json;
+            f.error_text = result->error_text;
+            for (const auto& rb : result->receipts) {
+                f.receipts.push_back(
+                    receipt{ids_->next(id_prefix::receipt, now), e.claimed.id, rb.kind, rb.content_type, rb.body, rb.truncated, now});
+            }
+        }
+        switch (e.reason) {
+        case stop_reason::timeout: {
+            const auto secs = std::chrono::duration_cast<std::chrono::seconds>(e.deadline - *e.claimed.started_at);
+            f.outcome = run_status::failed;
+            f.error_text = "timed out after " + std::to_string(secs.count()) + "s";
+            f.retry_delay = retry_delay(e.sched, e.claimed.attempt, e.claimed.requeued_attempts);
+            break;
+        }
+        case stop_reason::cancel:
+            f.outcome = run_status::cancelled;
+            f.error_text = e.cancel_text.empty() ? std::string("cancelled by operator") : e.cancel_text;
+            break;
+        case stop_reason::replace:
+            f.outcome = run_status::cancelled;
+            f.error_text = "replaced by a newer occurrence";
+            break;
+        case stop_reason::shutdown:
+            f.outcome = run_status::cancelled;
+            f.error_text = "interrupted by shutdown";
+            f.requeue = true;
+            break;
+        case stop_reason::lost_lease:
+            return {};
+        case stop_reason::none:
+            if (result != nullptr && result->ok) {
+                f.outcome = run_status::succeeded;
+                f.error_text.reset();
+            } else {
+                f.outcome = run_status::failed;
+                if (!f.error_text) {
+                    f.error_text = "execution failed";
+                }
+                f.retry_delay = retry_delay(e.sched, e.claimed.attempt, e.claimed.requeued_attempts);
+            }
+            break;
+        }
+        auto done = store_->finish_run(f);
+        if (!done && done.error().code != errc::stale_fence && done.error().code != errc::not_found) {
+            return tl::unexpected(done.error());
+        }
+        return {};
+    }
+
+    /// The schedule's retry delay after `attempt` failed, not counting attempts a drain requeued.
+    static std::optional<duration> retry_delay(const schedule& s, std::int64_t attempt, std::int64_t requeued) {
+        auto policy = RetrySet::resolve(s.retry.strategy, s.retry);
+        if (!policy) {
+            return std::nullopt;
+        }
+        return std::visit([&](const auto& p) { return p.delay_after(attempt - requeued); }, *policy);
+    }
+
+    Store* store_;
+    const Clock* clock_;
+    std::shared_ptr<const executor_registry> executors_;
+    id_generator* ids_;
+    dispatcher_options options_;
+    std::shared_ptr<shared_state> shared_;
+    std::map<std::string, std::shared_ptr<execution>> active_;
+    time_point last_step_{};
+    bool draining_ = false;
+    time_point drain_deadline_{};
+};
+
+}  // namespace wakeplane

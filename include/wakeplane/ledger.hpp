@@ -1,0 +1,95 @@
+// The append-only ledger: one event per state change; schedule and run rows are its projection.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <wakeplane/model.hpp>
+#include <wakeplane/time.hpp>
+
+namespace wakeplane {
+
+/// Every kind of state change. The spelling of to_string() is the `kind` of /v1/ledger items.
+enum class event_kind {
+    schedule_created,
+    schedule_updated,
+    schedule_paused,
+    schedule_resumed,
+    schedule_deleted,
+    schedule_planned,          ///< the planner moved next_run_at
+    occurrence_materialized,   ///< a pending run for a nominal occurrence
+    occurrence_skipped,        ///< a skipped run row with its reason
+    occurrences_skipped_summary,  ///< what exceeded catch_up_limit: count, first and last nominal time
+    occurrence_coalesced,      ///< a waiting run superseded by a newer occurrence
+    run_triggered,
+    run_claimed,
+    run_started,
+    lease_renewed,
+    run_finished,              ///< succeeded, failed, dead_lettered or cancelled, with receipts
+    retry_scheduled,           ///< the next attempt's row
+    run_requeued,              ///< a fresh attempt after a drain interrupted the previous one
+    dead_lettered,
+    lease_recovered,           ///< an expired lease put back to pending or failed
+};
+
+[[nodiscard]] std::string_view to_string(event_kind k) noexcept;
+[[nodiscard]] std::optional<event_kind> parse_event_kind(std::string_view s) noexcept;
+
+/// Payload of occurrences_skipped_summary (DECISIONS 9): occurrences too old to be listed one by one.
+struct skipped_summary {
+    std::int64_t count = 0;
+    time_point first{};
+    time_point last{};
+    std::string reason;
+    friend bool operator==(const skipped_summary&, const skipped_summary&) = default;
+};
+
+/// A run row after the change, with the receipts written by the same change (run_finished) and,
+/// when the change also moved the schedule (a success sets last_run_at), the schedule after it.
+struct run_change {
+    run row;
+    std::vector<receipt> receipts;
+    std::optional<schedule> schedule_after;
+    friend bool operator==(const run_change&, const run_change&) = default;
+};
+
+/// One ledger entry. `payload` carries the full row after the change, so that replaying the
+/// ledger from sequence 1 rebuilds the projection exactly: a schedule event carries the schedule,
+/// a run event the run (and its receipts), dead_lettered the dead letter.
+struct ledger_event {
+    std::int64_t seq = 0;      ///< gapless, from 1; assigned by the store at append
+    time_point at{};
+    event_kind kind = event_kind::schedule_created;
+    schedule_id schedule;
+    std::optional<run_id> run;
+    std::optional<std::string> occurrence_key;
+    std::optional<std::int64_t> attempt;
+    std::variant<std::monostate, struct schedule, run_change, dead_letter, skipped_summary> payload;
+    friend bool operator==(const ledger_event&, const ledger_event&) = default;
+};
+
+/// Lossless JSON of the stored records (every field, unlike the API's shapes): stores keep rows
+/// and ledger payloads in this form. decode_* of what encode_* wrote gives the same value.
+[[nodiscard]] std::string encode_schedule_record(const schedule& s);
+[[nodiscard]] result<schedule> decode_schedule_record(std::string_view json);
+[[nodiscard]] std::string encode_run_record(const run& r);
+[[nodiscard]] result<run> decode_run_record(std::string_view json);
+[[nodiscard]] std::string encode_receipt_record(const receipt& r);
+[[nodiscard]] result<receipt> decode_receipt_record(std::string_view json);
+[[nodiscard]] std::string encode_dead_letter_record(const dead_letter& d);
+[[nodiscard]] result<dead_letter> decode_dead_letter_record(std::string_view json);
+
+/// The `data` of a ledger event (its payload) as JSON, and back.
+[[nodiscard]] std::string encode_event_data(const ledger_event& e);
+[[nodiscard]] result<ledger_event> decode_event_data(ledger_event header, std::string_view data);
+
+/// The whole event as one JSON object `{seq, at, kind, schedule_id, run_id?, occurrence_key?,
+/// attempt?, data}` (DECISIONS 28), and back (used by key-value stores).
+[[nodiscard]] std::string encode_event(const ledger_event& e);
+[[nodiscard]] result<ledger_event> decode_event(std::string_view json);
+
+}  // namespace wakeplane

@@ -1,0 +1,92 @@
+// The RocksDB store's key layout: one-byte tags and order-preserving encodings
+// (docs/storage-rocksdb.md has the table). Private to the store and its tests.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <wakeplane/model.hpp>
+#include <wakeplane/time.hpp>
+
+namespace wakeplane::stores::rocksdb_layout {
+
+/// The first byte of every key: the table or index it belongs to. Printable letters, so that
+/// `ldb scan` output stays readable. Rows are lower case, indexes mostly upper case.
+namespace tag {
+inline constexpr char meta = '#';              ///< "#layout" → layout version
+inline constexpr char schedule = 's';          ///< id → schedule record
+inline constexpr char run = 'r';               ///< id → run record
+inline constexpr char receipt = 'c';           ///< esc(run) · created_at · id → receipt record
+inline constexpr char dead_letter = 'x';       ///< id → dead letter record
+inline constexpr char ledger = 'L';            ///< seq → event
+inline constexpr char due = 'd';               ///< next_run_at · schedule id
+inline constexpr char eligible = 'e';          ///< eligible time · run id → due flag
+inline constexpr char lease = 'l';             ///< claim_expires_at · run id
+inline constexpr char open_run = 'o';          ///< esc(schedule) · run id → status
+inline constexpr char occurrence = 'k';        ///< esc(occurrence_key) · attempt → run id
+inline constexpr char live_name = 'n';         ///< name → schedule id
+inline constexpr char schedules_created = 'S'; ///< created_at · schedule id → flags
+inline constexpr char runs_created = 'R';      ///< created_at · run id
+inline constexpr char runs_by_schedule = 'P';  ///< esc(schedule) · created_at · run id → status
+inline constexpr char runs_by_status = 'T';    ///< status · created_at · run id
+inline constexpr char letters_created = 'D';   ///< created_at · dead letter id
+inline constexpr char letters_by_schedule = 'E';  ///< esc(schedule) · created_at · dead letter id
+inline constexpr char ledger_by_schedule = 'M';   ///< esc(schedule) · seq
+inline constexpr char ledger_by_run = 'N';        ///< esc(run) · seq
+}  // namespace tag
+
+/// The width of an encoded instant, sequence number or attempt.
+inline constexpr std::size_t fixed_width = 8;
+
+/// Bits of the value of a schedules_created entry, so that listings filter without reading rows.
+inline constexpr char flag_deleted = 1;
+inline constexpr char flag_enabled = 2;
+
+/// Appends key components to a string that is cleared and tagged on construction. Every
+/// encoding keeps the byte order of the key equal to the order of the values:
+///   - instant: microseconds as int64 with the sign bit flipped, big-endian (8 bytes);
+///   - seq: uint64 big-endian (8 bytes), sequence numbers being positive;
+///   - escaped text: 0x00 becomes 0x00 0xFF and the text ends with 0x00 0x01, so that a
+///     component is never a prefix of another and shorter text sorts first;
+///   - raw text: as is, only as the last component of a key.
+/// Example: key_writer{k, tag::due}.instant(t).raw("sch_a") gives "d" · t · "sch_a".
+class key_writer {
+public:
+    key_writer(std::string& out, char tag) : out_(&out) {
+        out.clear();
+        out.push_back(tag);
+    }
+    /// Starts from a prefix built earlier (a tag and its leading components).
+    key_writer(std::string& out, std::string_view prefix) : out_(&out) { out.assign(prefix); }
+
+    key_writer& instant(time_point t);
+    key_writer& seq(std::int64_t s);
+    key_writer& signed64(std::int64_t v);
+    key_writer& escaped(std::string_view text);
+    key_writer& raw(std::string_view text);
+    key_writer& byte(char b);
+
+private:
+    std::string* out_;
+};
+
+/// The smallest key greater than every key starting with `prefix` (an exclusive upper bound);
+/// "" when there is none (the prefix is all 0xFF bytes).
+[[nodiscard]] std::string prefix_end(std::string_view prefix);
+
+/// Decodes an instant written by key_writer::instant from the 8 bytes at `at`.
+[[nodiscard]] time_point read_instant(std::string_view at) noexcept;
+
+/// Decodes a sequence number written by key_writer::seq from the 8 bytes at `at`.
+[[nodiscard]] std::int64_t read_seq(std::string_view at) noexcept;
+
+/// The stored code of a run status. Fixed here, apart from the enum's order, so that
+/// reordering run_status in the model cannot silently change what keys mean.
+[[nodiscard]] char status_code(run_status s) noexcept;
+
+/// The status of a stored code; nullopt for a byte that is no status code (corruption).
+[[nodiscard]] std::optional<run_status> status_of_code(char c) noexcept;
+
+}  // namespace wakeplane::stores::rocksdb_layout

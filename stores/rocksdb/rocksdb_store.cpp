@@ -1,0 +1,1021 @@
+// rocksdb_backend: rows, indexes and the ledger as keys of one RocksDB database
+// (docs/storage-rocksdb.md). RocksDB types stay in this file; the header only sees `impl`.
+#include <wakeplane/stores/rocksdb.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/snapshot.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "keys.hpp"
+
+namespace wakeplane::stores {
+
+namespace {
+
+namespace layout = rocksdb_layout;
+namespace tag = rocksdb_layout::tag;
+using layout::fixed_width;
+using layout::key_writer;
+
+/// The key and value that mark a directory as a Wakeplane store of this layout. Another value
+/// means a layout this build does not know: refused at open rather than misread.
+constexpr std::string_view layout_key = "#layout";
+constexpr std::string_view layout_version = "1";
+
+rocksdb::Slice to_slice(std::string_view s) noexcept { return {s.data(), s.size()}; }
+std::string_view to_view(const rocksdb::Slice& s) noexcept { return {s.data(), s.size()}; }
+
+/// errc::storage carrying RocksDB's own message, e.g.
+/// `rocksdb store: commit: IO error: No space left on device`.
+tl::unexpected<error> storage_error(std::string_view doing, const rocksdb::Status& st) {
+    return fail(errc::storage, "rocksdb store: " + std::string(doing) + ": " + st.ToString());
+}
+
+/// Runs `body`, turning an exception (an allocation failure, or text that is not UTF-8 when a
+/// record is encoded as JSON) into errc::storage: nothing throws out of the backend.
+template <class F>
+auto shielded(std::string_view doing, F&& body) noexcept -> decltype(body()) {
+    try {
+        return body();
+    } catch (const std::exception& ex) {
+        return fail(errc::storage, "rocksdb store: " + std::string(doing) + ": " + ex.what());
+    }
+}
+
+/// The part of `key` after its first `skip` bytes; a shorter key is corruption.
+result<std::string_view> key_tail(std::string_view key, std::size_t skip) {
+    if (key.size() < skip) {
+        return fail(errc::storage, "rocksdb store: malformed index key of " + std::to_string(key.size()) + " bytes");
+    }
+    return key.substr(skip);
+}
+
+/// The 8-byte field (an instant or a sequence number) at `offset` of `key`; a shorter key is
+/// corruption.
+result<std::string_view> fixed_field(std::string_view key, std::size_t offset) {
+    if (key.size() < offset + fixed_width) {
+        return fail(errc::storage, "rocksdb store: malformed key of " + std::to_string(key.size()) + " bytes");
+    }
+    return key.substr(offset, fixed_width);
+}
+
+/// The one-byte value of an index entry; any other size is corruption.
+result<char> single_byte(std::string_view value) {
+    if (value.size() != 1) {
+        return fail(errc::storage, "rocksdb store: malformed index value of " + std::to_string(value.size()) + " bytes");
+    }
+    return value.front();
+}
+
+/// When a waiting run becomes claimable: its due time, or for a retry its available time.
+time_point eligible_at(const run& r) {
+    return r.status == run_status::retry_scheduled && r.retry_available_at ? *r.retry_available_at : r.due_time;
+}
+
+/// One index entry of a row: the key and its (often empty) value.
+struct index_entry {
+    std::string key;
+    std::string value;
+};
+
+/// The index entries of one row, as the layout derives them from the row alone. Entries keep
+/// their buffers across assign() calls, so that steady-state writes reuse memory.
+class index_entries {
+public:
+    /// No entries (a row that does not exist yet).
+    void clear() noexcept { size_ = 0; }
+
+    /// The entries of schedule `s`: its live name, its due key and its listing key.
+    void assign(const schedule& s) {
+        clear();
+        if (!s.deleted) {
+            add(tag::live_name, s.id).raw(s.name);
+        }
+        if (s.next_run_at && s.enabled && !s.deleted) {
+            add(tag::due, {}).instant(*s.next_run_at).raw(s.id);
+        }
+        const char flags = static_cast<char>((s.deleted ? layout::flag_deleted : 0) |
+                                             (s.enabled ? layout::flag_enabled : 0));
+        add(tag::schedules_created, {&flags, 1}).instant(s.created_at).raw(s.id);
+    }
+
+    /// The entries of run `r`: occurrence, eligibility, lease, open-run and listing keys.
+    void assign(const run& r) {
+        clear();
+        const char status = layout::status_code(r.status);
+        add(tag::occurrence, r.id).escaped(r.occurrence_key).signed64(r.attempt);
+        if (r.status == run_status::pending || r.status == run_status::retry_scheduled) {
+            // '1': counted as due once its time passes (store_counts::runs_due follows is_eligible,
+            // which never counts a retry without retry_available_at).
+            const bool counts_due = r.status == run_status::pending || r.retry_available_at.has_value();
+            add(tag::eligible, counts_due ? "1" : "0").instant(eligible_at(r)).raw(r.id);
+        }
+        if (r.claim_expires_at && (r.status == run_status::claimed || r.status == run_status::running)) {
+            add(tag::lease, {}).instant(*r.claim_expires_at).raw(r.id);
+        }
+        if (!is_terminal(r.status)) {
+            add(tag::open_run, {&status, 1}).escaped(r.schedule).raw(r.id);
+        }
+        add(tag::runs_created, {}).instant(r.created_at).raw(r.id);
+        add(tag::runs_by_schedule, {&status, 1}).escaped(r.schedule).instant(r.created_at).raw(r.id);
+        add(tag::runs_by_status, {}).byte(status).instant(r.created_at).raw(r.id);
+    }
+
+    [[nodiscard]] std::span<const index_entry> view() const noexcept { return {entries_.data(), size_}; }
+
+    /// The entry with this key, or nullptr.
+    [[nodiscard]] const index_entry* find(std::string_view key) const noexcept {
+        for (const auto& e : view()) {
+            if (e.key == key) {
+                return &e;
+            }
+        }
+        return nullptr;
+    }
+
+private:
+    /// A new entry with `value`; its key starts with `index_tag` and the caller writes the rest.
+    key_writer add(char index_tag, std::string_view value) {
+        if (size_ == entries_.size()) {
+            entries_.emplace_back();
+        }
+        auto& e = entries_[size_++];
+        e.value.assign(value);
+        return key_writer{e.key, index_tag};
+    }
+
+    std::vector<index_entry> entries_;
+    std::size_t size_ = 0;
+};
+
+/// An iterator confined to the keys in [lower, upper) ("" = no upper bound): over committed
+/// data, or with `batch` over the batch's writes merged onto committed data. RocksDB reads the
+/// bounds by pointer, so the iterator owns them and is neither copied nor moved.
+class range_iterator {
+public:
+    range_iterator(rocksdb::DB& db, const rocksdb::ReadOptions& base, std::string lower, std::string upper,
+                   rocksdb::WriteBatchWithIndex* batch = nullptr)
+        : lower_(std::move(lower)), upper_(std::move(upper)), lower_slice_(lower_), upper_slice_(upper_),
+          options_(base) {
+        options_.iterate_lower_bound = &lower_slice_;
+        options_.iterate_upper_bound = upper_.empty() ? nullptr : &upper_slice_;
+        rocksdb::Iterator* committed = db.NewIterator(options_);
+        it_.reset(batch == nullptr ? committed
+                                   : batch->NewIteratorWithBase(db.DefaultColumnFamily(), committed, &options_));
+    }
+    range_iterator(const range_iterator&) = delete;
+    range_iterator& operator=(const range_iterator&) = delete;
+
+    /// Positions at the first key of the range.
+    void first() { it_->Seek(lower_slice_); }
+    /// Positions at the last key of the range (committed data only).
+    void last() { it_->SeekToLast(); }
+    /// On a key of the range. The bound is checked here as well because RocksDB 7.8 applies it
+    /// to committed data only: the batch side of a merged iterator runs past it.
+    [[nodiscard]] bool valid() const { return it_->Valid() && (upper_.empty() || key() < upper_); }
+    void next() { it_->Next(); }
+    void prev() { it_->Prev(); }
+    [[nodiscard]] std::string_view key() const { return to_view(it_->key()); }
+    [[nodiscard]] std::string_view value() const { return to_view(it_->value()); }
+    /// The error that ended the iteration, if any (an iterator ends on errors silently).
+    [[nodiscard]] result<void> status(std::string_view doing) const {
+        auto st = it_->status();
+        if (!st.ok()) {
+            return storage_error(doing, st);
+        }
+        return {};
+    }
+
+private:
+    std::string lower_;
+    std::string upper_;
+    rocksdb::Slice lower_slice_;
+    rocksdb::Slice upper_slice_;
+    rocksdb::ReadOptions options_;
+    std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+/// A snapshot of committed data and the options that read it: what one multi-key query reads,
+/// so that it never mixes the states before and after a concurrent commit.
+struct snapshot_view {
+    explicit snapshot_view(rocksdb::DB& database) : db(&database), snapshot(&database) {
+        options.snapshot = snapshot.snapshot();
+    }
+    snapshot_view(const snapshot_view&) = delete;
+    snapshot_view& operator=(const snapshot_view&) = delete;
+
+    rocksdb::DB* db;
+    rocksdb::ManagedSnapshot snapshot;
+    rocksdb::ReadOptions options;
+};
+
+/// Reads the row `row_tag · id` of committed data; nullopt when absent.
+template <class T>
+result<std::optional<T>> read_row(rocksdb::DB& db, const rocksdb::ReadOptions& options, char row_tag,
+                                  std::string_view id, result<T> (*decode)(std::string_view)) {
+    std::string key;
+    key_writer{key, row_tag}.raw(id);
+    rocksdb::PinnableSlice value;
+    auto st = db.Get(options, db.DefaultColumnFamily(), to_slice(key), &value);
+    if (st.IsNotFound()) {
+        return std::optional<T>{};
+    }
+    if (!st.ok()) {
+        return storage_error("read", st);
+    }
+    auto row = decode(to_view(value));
+    if (!row) {
+        return tl::unexpected(row.error());
+    }
+    return std::optional<T>{std::move(*row)};
+}
+
+/// Reads the row an index entry names; a missing row is corruption (indexes and rows are
+/// written in the same batch).
+template <class T>
+result<T> indexed_row(const snapshot_view& v, char row_tag, std::string_view id,
+                      result<T> (*decode)(std::string_view)) {
+    auto row = read_row<T>(*v.db, v.options, row_tag, id, decode);
+    if (!row) {
+        return tl::unexpected(row.error());
+    }
+    if (!*row) {
+        return fail(errc::storage, "rocksdb store: an index names the missing row \"" + std::string(id) + "\"");
+    }
+    return std::move(**row);
+}
+
+/// The rows named by an index keyed (instant · id) whose instant is <= now, in key order, at
+/// most `limit`: due schedules, eligible runs, expired leases.
+template <class T>
+result<std::vector<T>> rows_at_or_before(rocksdb::DB& db, char index_tag, char row_tag, time_point now,
+                                         std::size_t limit, result<T> (*decode)(std::string_view)) {
+    std::vector<T> out;
+    if (limit == 0) {
+        return out;
+    }
+    snapshot_view v{db};
+    std::string through;
+    key_writer{through, index_tag}.instant(now);
+    range_iterator it{db, v.options, std::string(1, index_tag), layout::prefix_end(through)};
+    for (it.first(); it.valid() && out.size() < limit; it.next()) {
+        auto id = key_tail(it.key(), 1 + fixed_width);
+        if (!id) {
+            return tl::unexpected(id.error());
+        }
+        auto row = indexed_row<T>(v, row_tag, *id, decode);
+        if (!row) {
+            return tl::unexpected(row.error());
+        }
+        out.push_back(std::move(*row));
+    }
+    if (auto st = it.status("scan"); !st) {
+        return tl::unexpected(st.error());
+    }
+    return out;
+}
+
+/// The instant of the first key of an index keyed (instant · id); nullopt when it is empty.
+result<std::optional<time_point>> first_instant(rocksdb::DB& db, char index_tag) {
+    std::string lower(1, index_tag);
+    std::string upper = layout::prefix_end(lower);
+    range_iterator it{db, rocksdb::ReadOptions{}, std::move(lower), std::move(upper)};
+    it.first();
+    if (!it.valid()) {
+        if (auto st = it.status("scan"); !st) {
+            return tl::unexpected(st.error());
+        }
+        return std::optional<time_point>{};
+    }
+    auto field = fixed_field(it.key(), 1);
+    if (!field) {
+        return tl::unexpected(field.error());
+    }
+    return std::optional<time_point>{layout::read_instant(*field)};
+}
+
+/// Walks the listing index under `prefix` (keys prefix · created_at · id) newest first, from
+/// just before the cursor, keeping the rows whose index value `accept` takes: one page plus a
+/// look-ahead, so that `next` is set only when another matching row exists.
+template <class T, class Accept>
+result<page<T>> newest_first(const snapshot_view& v, const std::string& prefix, const page_request& request,
+                             Accept&& accept, char row_tag, result<T> (*decode)(std::string_view)) {
+    std::string upper;
+    if (request.after) {
+        // Exclusive bound: exactly the rows strictly older than the cursor's position.
+        key_writer{upper, std::string_view{prefix}}.instant(request.after->created_at).raw(request.after->id);
+    } else {
+        upper = layout::prefix_end(prefix);
+    }
+    page<T> out;
+    const std::size_t limit = std::max<std::size_t>(request.limit, 1);
+    range_iterator it{*v.db, v.options, prefix, std::move(upper)};
+    for (it.last(); it.valid(); it.prev()) {
+        if (!accept(it.value())) {
+            continue;
+        }
+        if (out.items.size() == limit) {
+            const auto& last = out.items.back();
+            out.next = page_cursor{last.created_at, last.id};
+            break;
+        }
+        auto id = key_tail(it.key(), prefix.size() + fixed_width);
+        if (!id) {
+            return tl::unexpected(id.error());
+        }
+        auto row = indexed_row<T>(v, row_tag, *id, decode);
+        if (!row) {
+            return tl::unexpected(row.error());
+        }
+        out.items.push_back(std::move(*row));
+    }
+    if (auto st = it.status("list"); !st) {
+        return tl::unexpected(st.error());
+    }
+    return out;
+}
+
+/// Counts the keys under `prefix`, or with `upper` the keys in [prefix, upper), for which
+/// `pick(key, value)` holds.
+template <class Pick>
+result<std::int64_t> count_keys(const snapshot_view& v, const std::string& prefix, std::string upper, Pick&& pick) {
+    range_iterator it{*v.db, v.options, prefix, upper.empty() ? layout::prefix_end(prefix) : std::move(upper)};
+    std::int64_t n = 0;
+    for (it.first(); it.valid(); it.next()) {
+        n += pick(it.key(), it.value()) ? 1 : 0;
+    }
+    if (auto st = it.status("count"); !st) {
+        return tl::unexpected(st.error());
+    }
+    return n;
+}
+
+/// The highest ledger sequence number in `options`' view; 0 for an empty ledger.
+result<std::int64_t> highest_seq(rocksdb::DB& db, const rocksdb::ReadOptions& options) {
+    std::string lower(1, tag::ledger);
+    std::string upper = layout::prefix_end(lower);
+    range_iterator it{db, options, std::move(lower), std::move(upper)};
+    it.last();
+    if (!it.valid()) {
+        if (auto st = it.status("last_seq"); !st) {
+            return tl::unexpected(st.error());
+        }
+        return std::int64_t{0};
+    }
+    auto field = fixed_field(it.key(), 1);
+    if (!field) {
+        return tl::unexpected(field.error());
+    }
+    return layout::read_seq(*field);
+}
+
+/// The event stored under the 8-byte sequence number `seq`, from the snapshot.
+result<ledger_event> event_at(const snapshot_view& v, std::string_view seq) {
+    std::string key;
+    key_writer{key, tag::ledger}.raw(seq);
+    rocksdb::PinnableSlice data;
+    auto st = v.db->Get(v.options, v.db->DefaultColumnFamily(), to_slice(key), &data);
+    if (!st.ok()) {
+        // NotFound included: an index entry without its event is corruption.
+        return storage_error("read_ledger", st);
+    }
+    return decode_event(to_view(data));
+}
+
+/// RocksDB's options for a store: defaults, plus a Bloom filter because existence checks
+/// (insert_run, append, dead letters) mostly ask for keys that do not exist, which the filter
+/// answers without reading data blocks.
+rocksdb::Options database_options(const rocksdb_options& o) {
+    rocksdb::Options options;
+    options.create_if_missing = o.create_if_missing;
+    options.keep_log_file_num = 10;  // RocksDB rotates its info LOG at every open; keep a few, not 1000
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    return options;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The backend's state.
+// ---------------------------------------------------------------------------------------------
+
+struct rocksdb_backend::impl {
+    explicit impl(std::unique_ptr<rocksdb::DB> opened) : db(std::move(opened)) { durable.sync = true; }
+
+    std::unique_ptr<rocksdb::DB> db;
+    rocksdb::WriteOptions durable;  ///< sync: a commit is on disk before it returns
+    rocksdb::ReadOptions latest;    ///< the transaction's reads: the latest committed data
+    std::mutex write_mutex;         ///< held by the open transaction
+
+    // The open transaction's working state, reused from one transaction to the next; only the
+    // holder of write_mutex touches it. overwrite_key = true: the batch index keeps one entry
+    // per key, which reads through the batch (and its iterators) require.
+    rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, true};
+    std::string key;
+    rocksdb::PinnableSlice value;
+    index_entries before;
+    index_entries after;
+
+    /// Marks a new directory as a store of this layout; refuses a store of another layout and
+    /// a database that holds someone else's keys.
+    result<void> check_layout(const std::string& where) {
+        std::string version;
+        auto st = db->Get(latest, to_slice(layout_key), &version);
+        if (st.ok()) {
+            if (version != layout_version) {
+                return fail(errc::storage, "the RocksDB store at \"" + where + "\" has layout version \"" + version +
+                                               "\"; this build reads version " + std::string(layout_version));
+            }
+            return {};
+        }
+        if (!st.IsNotFound()) {
+            return storage_error("open", st);
+        }
+        range_iterator any{*db, latest, std::string{}, std::string{}};
+        any.first();
+        if (any.valid()) {
+            return fail(errc::storage, "the RocksDB database at \"" + where + "\" is not a Wakeplane store");
+        }
+        st = db->Put(durable, to_slice(layout_key), to_slice(layout_version));
+        return st.ok() ? result<void>{} : storage_error("open", st);
+    }
+
+    /// Reads `k` as the open transaction sees it into `value`; false when absent.
+    result<bool> tx_read(std::string_view k) {
+        value.Reset();
+        auto st = batch.GetFromBatchAndDB(db.get(), latest, to_slice(k), &value);
+        if (st.IsNotFound()) {
+            return false;
+        }
+        if (!st.ok()) {
+            return storage_error("read", st);
+        }
+        return true;
+    }
+
+    /// The row `row_tag · id` as the open transaction sees it.
+    template <class T>
+    result<std::optional<T>> tx_row(char row_tag, std::string_view id, result<T> (*decode)(std::string_view)) {
+        key_writer{key, row_tag}.raw(id);
+        auto found = tx_read(key);
+        if (!found) {
+            return tl::unexpected(found.error());
+        }
+        if (!*found) {
+            return std::optional<T>{};
+        }
+        auto row = decode(to_view(value));
+        if (!row) {
+            return tl::unexpected(row.error());
+        }
+        return std::optional<T>{std::move(*row)};
+    }
+
+    result<void> tx_put(std::string_view k, std::string_view v) {
+        auto st = batch.Put(to_slice(k), to_slice(v));
+        return st.ok() ? result<void>{} : storage_error("write", st);
+    }
+
+    /// Moves a row's index keys from `before` to `after`: deletes the keys that left, writes the
+    /// keys that arrived or whose value changed, and leaves the unchanged ones alone.
+    result<void> move_indexes() {
+        for (const auto& b : before.view()) {
+            if (after.find(b.key) == nullptr) {
+                if (auto st = batch.Delete(to_slice(b.key)); !st.ok()) {
+                    return storage_error("write", st);
+                }
+            }
+        }
+        for (const auto& a : after.view()) {
+            const index_entry* b = before.find(a.key);
+            if (b == nullptr || b->value != a.value) {
+                if (auto put = tx_put(a.key, a.value); !put) {
+                    return put;
+                }
+            }
+        }
+        return {};
+    }
+
+    /// Ends the open transaction's use of the working state: discards unwritten changes and
+    /// unpins the last value read.
+    void reset_working_state() noexcept {
+        batch.Clear();
+        value.Reset();
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Transactions.
+// ---------------------------------------------------------------------------------------------
+
+rocksdb_backend::transaction::transaction(impl& db, std::unique_lock<std::mutex> lock) noexcept
+    : db_(&db), lock_(std::move(lock)) {}
+
+rocksdb_backend::transaction::~transaction() {
+    if (lock_.owns_lock()) {
+        db_->reset_working_state();
+    }
+}
+
+result<std::optional<schedule>> rocksdb_backend::transaction::load_schedule(std::string_view id) {
+    return shielded("load_schedule", [&] { return db_->tx_row<schedule>(tag::schedule, id, decode_schedule_record); });
+}
+
+result<std::optional<schedule_id>> rocksdb_backend::transaction::live_schedule_named(std::string_view name) {
+    return shielded("live_schedule_named", [&]() -> result<std::optional<schedule_id>> {
+        key_writer{db_->key, tag::live_name}.raw(name);
+        auto found = db_->tx_read(db_->key);
+        if (!found) {
+            return tl::unexpected(found.error());
+        }
+        return *found ? std::optional<schedule_id>{std::string(to_view(db_->value))} : std::optional<schedule_id>{};
+    });
+}
+
+result<std::optional<run>> rocksdb_backend::transaction::load_run(std::string_view id) {
+    return shielded("load_run", [&] { return db_->tx_row<run>(tag::run, id, decode_run_record); });
+}
+
+result<std::vector<run>> rocksdb_backend::transaction::runs_of(std::string_view schedule,
+                                                               std::span<const run_status> statuses) {
+    return shielded("runs_of", [&]() -> result<std::vector<run>> {
+        std::string prefix;
+        key_writer{prefix, tag::open_run}.escaped(schedule);
+        std::string upper = layout::prefix_end(prefix);
+        range_iterator it{*db_->db, db_->latest, prefix, std::move(upper), &db_->batch};
+        std::vector<run> out;
+        for (it.first(); it.valid(); it.next()) {
+            // The index value is the run's status: runs of other statuses are skipped unread.
+            auto code = single_byte(it.value());
+            if (!code) {
+                return tl::unexpected(code.error());
+            }
+            auto status = layout::status_of_code(*code);
+            if (!status || std::find(statuses.begin(), statuses.end(), *status) == statuses.end()) {
+                continue;
+            }
+            auto id = key_tail(it.key(), prefix.size());
+            if (!id) {
+                return tl::unexpected(id.error());
+            }
+            auto r = db_->tx_row<run>(tag::run, *id, decode_run_record);
+            if (!r) {
+                return tl::unexpected(r.error());
+            }
+            if (!*r) {
+                return fail(errc::storage, "rocksdb store: an index names the missing run \"" + std::string(*id) + "\"");
+            }
+            out.push_back(std::move(**r));
+        }
+        if (auto st = it.status("runs_of"); !st) {
+            return tl::unexpected(st.error());
+        }
+        return out;
+    });
+}
+
+result<void> rocksdb_backend::transaction::put_schedule(const schedule& s, const std::optional<schedule>& before) {
+    return shielded("put_schedule", [&]() -> result<void> {
+        if (before) {
+            db_->before.assign(*before);
+        } else {
+            // No row given: read it, so that a rewrite never leaves a stale index key behind.
+            auto stored = db_->tx_row<schedule>(tag::schedule, s.id, decode_schedule_record);
+            if (!stored) {
+                return tl::unexpected(stored.error());
+            }
+            if (*stored) {
+                db_->before.assign(**stored);
+            } else {
+                db_->before.clear();
+            }
+        }
+        db_->after.assign(s);
+        if (auto moved = db_->move_indexes(); !moved) {
+            return moved;
+        }
+        key_writer{db_->key, tag::schedule}.raw(s.id);
+        return db_->tx_put(db_->key, encode_schedule_record(s));
+    });
+}
+
+result<bool> rocksdb_backend::transaction::insert_run(const run& r) {
+    return shielded("insert_run", [&]() -> result<bool> {
+        key_writer{db_->key, tag::run}.raw(r.id);
+        auto row = db_->tx_read(db_->key);
+        if (!row) {
+            return tl::unexpected(row.error());
+        }
+        key_writer{db_->key, tag::occurrence}.escaped(r.occurrence_key).signed64(r.attempt);
+        auto occurrence = db_->tx_read(db_->key);
+        if (!occurrence) {
+            return tl::unexpected(occurrence.error());
+        }
+        if (*row || *occurrence) {
+            return false;
+        }
+        db_->before.clear();
+        db_->after.assign(r);
+        if (auto moved = db_->move_indexes(); !moved) {
+            return tl::unexpected(moved.error());
+        }
+        key_writer{db_->key, tag::run}.raw(r.id);
+        if (auto put = db_->tx_put(db_->key, encode_run_record(r)); !put) {
+            return tl::unexpected(put.error());
+        }
+        return true;
+    });
+}
+
+result<void> rocksdb_backend::transaction::put_run(const run& r, const run& before) {
+    return shielded("put_run", [&]() -> result<void> {
+        db_->before.assign(before);
+        db_->after.assign(r);
+        if (auto moved = db_->move_indexes(); !moved) {
+            return moved;
+        }
+        key_writer{db_->key, tag::run}.raw(r.id);
+        return db_->tx_put(db_->key, encode_run_record(r));
+    });
+}
+
+result<void> rocksdb_backend::transaction::put_receipt(const receipt& rc) {
+    return shielded("put_receipt", [&]() -> result<void> {
+        key_writer{db_->key, tag::receipt}.escaped(rc.run).instant(rc.created_at).raw(rc.id);
+        return db_->tx_put(db_->key, encode_receipt_record(rc));
+    });
+}
+
+result<void> rocksdb_backend::transaction::put_dead_letter(const dead_letter& d) {
+    return shielded("put_dead_letter", [&]() -> result<void> {
+        key_writer{db_->key, tag::dead_letter}.raw(d.id);
+        auto exists = db_->tx_read(db_->key);
+        if (!exists) {
+            return tl::unexpected(exists.error());
+        }
+        if (*exists) {
+            return fail(errc::storage, "dead letter \"" + d.id + "\" exists already");
+        }
+        if (auto put = db_->tx_put(db_->key, encode_dead_letter_record(d)); !put) {
+            return put;
+        }
+        key_writer{db_->key, tag::letters_created}.instant(d.created_at).raw(d.id);
+        if (auto put = db_->tx_put(db_->key, {}); !put) {
+            return put;
+        }
+        key_writer{db_->key, tag::letters_by_schedule}.escaped(d.schedule).instant(d.created_at).raw(d.id);
+        return db_->tx_put(db_->key, {});
+    });
+}
+
+result<void> rocksdb_backend::transaction::append(const ledger_event& e) {
+    return shielded("append", [&]() -> result<void> {
+        const std::string seq = std::to_string(e.seq);
+        if (e.seq <= 0) {
+            return fail(errc::storage, "ledger sequence " + seq + " is not positive");
+        }
+        key_writer{db_->key, tag::ledger}.seq(e.seq);
+        auto exists = db_->tx_read(db_->key);
+        if (!exists) {
+            return tl::unexpected(exists.error());
+        }
+        if (*exists) {
+            return fail(errc::storage, "ledger entry " + seq + " exists already; ledger entries are never overwritten");
+        }
+        // Gapless: the predecessor must exist (this transaction's previous append, or a committed
+        // entry), so that with the check above e.seq is exactly the next number.
+        if (last_appended_ != 0 ? e.seq != last_appended_ + 1 : e.seq > 1) {
+            bool predecessor = false;
+            if (last_appended_ == 0) {
+                key_writer{db_->key, tag::ledger}.seq(e.seq - 1);
+                auto found = db_->tx_read(db_->key);
+                if (!found) {
+                    return tl::unexpected(found.error());
+                }
+                predecessor = *found;
+            }
+            if (!predecessor) {
+                return fail(errc::storage, "ledger sequence " + seq + " is not the next one");
+            }
+        }
+        key_writer{db_->key, tag::ledger}.seq(e.seq);
+        if (auto put = db_->tx_put(db_->key, encode_event(e)); !put) {
+            return put;
+        }
+        key_writer{db_->key, tag::ledger_by_schedule}.escaped(e.schedule).seq(e.seq);
+        if (auto put = db_->tx_put(db_->key, {}); !put) {
+            return put;
+        }
+        if (e.run) {
+            key_writer{db_->key, tag::ledger_by_run}.escaped(*e.run).seq(e.seq);
+            if (auto put = db_->tx_put(db_->key, {}); !put) {
+                return put;
+            }
+        }
+        last_appended_ = e.seq;
+        return {};
+    });
+}
+
+result<void> rocksdb_backend::transaction::commit() {
+    return shielded("commit", [&]() -> result<void> {
+        if (!lock_.owns_lock()) {
+            return fail(errc::storage, "rocksdb store: commit of a transaction that is not open");
+        }
+        rocksdb::WriteBatch* writes = db_->batch.GetWriteBatch();
+        // A transaction that wrote nothing (a claim that decided to wait) has nothing to sync.
+        if (writes->Count() > 0) {
+            if (auto st = db_->db->Write(db_->durable, writes); !st.ok()) {
+                return storage_error("commit", st);
+            }
+        }
+        db_->reset_working_state();
+        lock_.unlock();
+        return {};
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening, closing, beginning.
+// ---------------------------------------------------------------------------------------------
+
+rocksdb_backend::rocksdb_backend(std::unique_ptr<impl> state) noexcept : impl_(std::move(state)) {}
+rocksdb_backend::rocksdb_backend(rocksdb_backend&& other) noexcept = default;
+rocksdb_backend& rocksdb_backend::operator=(rocksdb_backend&& other) noexcept = default;
+rocksdb_backend::~rocksdb_backend() = default;
+
+result<rocksdb_backend> rocksdb_backend::open(const rocksdb_options& options) {
+    return shielded("open", [&]() -> result<rocksdb_backend> {
+        const std::string where = options.path.string();
+        const std::string cannot = "cannot open the RocksDB store at \"" + where + "\": ";
+        if (where.empty()) {
+            return fail(errc::storage, "cannot open a RocksDB store: no path given");
+        }
+        std::error_code ec;
+        const auto kind = std::filesystem::status(options.path, ec).type();
+        if (kind != std::filesystem::file_type::not_found && kind != std::filesystem::file_type::directory) {
+            return fail(errc::storage, cannot + (ec ? ec.message() : "it exists and is not a directory"));
+        }
+        if (kind == std::filesystem::file_type::not_found) {
+            // Checked here: RocksDB would create the directory before noticing that it may not.
+            if (!options.create_if_missing) {
+                return fail(errc::storage, cannot + "it does not exist");
+            }
+            std::filesystem::create_directories(options.path, ec);
+            if (ec) {
+                return fail(errc::storage, cannot + ec.message());
+            }
+        }
+        rocksdb::DB* raw = nullptr;
+        auto st = rocksdb::DB::Open(database_options(options), where, &raw);
+        if (!st.ok()) {
+            return fail(errc::storage, cannot + st.ToString());
+        }
+        auto state = std::make_unique<impl>(std::unique_ptr<rocksdb::DB>(raw));
+        if (auto checked = state->check_layout(where); !checked) {
+            return tl::unexpected(checked.error());
+        }
+        return rocksdb_backend{std::move(state)};
+    });
+}
+
+result<rocksdb_store> open_rocksdb_store(const rocksdb_options& options) {
+    auto backend = rocksdb_backend::open(options);
+    if (!backend) {
+        return tl::unexpected(backend.error());
+    }
+    return rocksdb_store{std::move(*backend)};
+}
+
+result<rocksdb_backend::transaction> rocksdb_backend::begin() {
+    return shielded("begin", [&]() -> result<transaction> {
+        return transaction{*impl_, std::unique_lock<std::mutex>{impl_->write_mutex}};
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read queries: committed data, from any thread.
+// ---------------------------------------------------------------------------------------------
+
+result<std::optional<schedule>> rocksdb_backend::get_schedule(std::string_view id) {
+    return shielded("get_schedule", [&] {
+        return read_row<schedule>(*impl_->db, rocksdb::ReadOptions{}, tag::schedule, id, decode_schedule_record);
+    });
+}
+
+result<std::optional<run>> rocksdb_backend::get_run(std::string_view id) {
+    return shielded("get_run", [&] {
+        return read_row<run>(*impl_->db, rocksdb::ReadOptions{}, tag::run, id, decode_run_record);
+    });
+}
+
+result<std::vector<schedule>> rocksdb_backend::due_schedules(time_point now, std::size_t limit) {
+    return shielded("due_schedules", [&] {
+        return rows_at_or_before<schedule>(*impl_->db, tag::due, tag::schedule, now, limit, decode_schedule_record);
+    });
+}
+
+result<std::optional<time_point>> rocksdb_backend::next_due_at() {
+    return shielded("next_due_at", [&] { return first_instant(*impl_->db, tag::due); });
+}
+
+result<std::vector<run>> rocksdb_backend::eligible_runs(time_point now, std::size_t limit) {
+    return shielded("eligible_runs", [&] {
+        return rows_at_or_before<run>(*impl_->db, tag::eligible, tag::run, now, limit, decode_run_record);
+    });
+}
+
+result<std::optional<time_point>> rocksdb_backend::next_eligible_at() {
+    return shielded("next_eligible_at", [&] { return first_instant(*impl_->db, tag::eligible); });
+}
+
+result<std::vector<run>> rocksdb_backend::expired_leases(time_point now, std::size_t limit) {
+    return shielded("expired_leases", [&] {
+        return rows_at_or_before<run>(*impl_->db, tag::lease, tag::run, now, limit, decode_run_record);
+    });
+}
+
+result<std::optional<time_point>> rocksdb_backend::next_lease_expiry() {
+    return shielded("next_lease_expiry", [&] { return first_instant(*impl_->db, tag::lease); });
+}
+
+result<page<schedule>> rocksdb_backend::list_schedules(const schedule_filter& filter, const page_request& request) {
+    return shielded("list_schedules", [&]() -> result<page<schedule>> {
+        snapshot_view v{*impl_->db};
+        // The index value carries the flags, so filtered-out rows are never read.
+        auto accept = [&](std::string_view value) {
+            const char flags = value.empty() ? 0 : value.front();
+            const bool deleted = (flags & layout::flag_deleted) != 0;
+            const bool enabled = (flags & layout::flag_enabled) != 0;
+            return !(deleted && !filter.include_deleted) && !(filter.enabled && enabled != *filter.enabled);
+        };
+        return newest_first<schedule>(v, std::string(1, tag::schedules_created), request, accept, tag::schedule,
+                                      decode_schedule_record);
+    });
+}
+
+result<page<run>> rocksdb_backend::list_runs(const run_filter& filter, const page_request& request) {
+    return shielded("list_runs", [&]() -> result<page<run>> {
+        snapshot_view v{*impl_->db};
+        std::string prefix;
+        if (filter.schedule) {
+            key_writer{prefix, tag::runs_by_schedule}.escaped(*filter.schedule);
+        } else if (filter.status) {
+            key_writer{prefix, tag::runs_by_status}.byte(layout::status_code(*filter.status));
+        } else {
+            prefix.assign(1, tag::runs_created);
+        }
+        // With both filters, the per-schedule index's value (the status) filters without reads.
+        const bool by_value = filter.schedule && filter.status;
+        const char wanted = filter.status ? layout::status_code(*filter.status) : '\0';
+        auto accept = [&](std::string_view value) { return !by_value || value == std::string_view{&wanted, 1}; };
+        return newest_first<run>(v, prefix, request, accept, tag::run, decode_run_record);
+    });
+}
+
+result<std::vector<receipt>> rocksdb_backend::list_receipts(std::string_view run) {
+    return shielded("list_receipts", [&]() -> result<std::vector<receipt>> {
+        std::string prefix;
+        key_writer{prefix, tag::receipt}.escaped(run);
+        std::string upper = layout::prefix_end(prefix);
+        range_iterator it{*impl_->db, rocksdb::ReadOptions{}, std::move(prefix), std::move(upper)};
+        std::vector<receipt> out;
+        for (it.first(); it.valid(); it.next()) {
+            auto rc = decode_receipt_record(it.value());
+            if (!rc) {
+                return tl::unexpected(rc.error());
+            }
+            out.push_back(std::move(*rc));
+        }
+        if (auto st = it.status("list_receipts"); !st) {
+            return tl::unexpected(st.error());
+        }
+        return out;
+    });
+}
+
+result<page<dead_letter>> rocksdb_backend::list_dead_letters(const dead_letter_filter& filter,
+                                                             const page_request& request) {
+    return shielded("list_dead_letters", [&]() -> result<page<dead_letter>> {
+        snapshot_view v{*impl_->db};
+        std::string prefix;
+        if (filter.schedule) {
+            key_writer{prefix, tag::letters_by_schedule}.escaped(*filter.schedule);
+        } else {
+            prefix.assign(1, tag::letters_created);
+        }
+        auto all = [](std::string_view) { return true; };
+        return newest_first<dead_letter>(v, prefix, request, all, tag::dead_letter, decode_dead_letter_record);
+    });
+}
+
+result<std::vector<ledger_event>> rocksdb_backend::read_ledger(const ledger_query& query) {
+    return shielded("read_ledger", [&]() -> result<std::vector<ledger_event>> {
+        std::vector<ledger_event> out;
+        if (query.limit == 0) {
+            return out;
+        }
+        snapshot_view v{*impl_->db};
+        // Without a filter the ledger itself is walked; with one, its index gives the sequence
+        // numbers (the run's index when both are given: fewer entries), and the schedule is
+        // checked on the event.
+        std::string prefix;
+        if (query.run) {
+            key_writer{prefix, tag::ledger_by_run}.escaped(*query.run);
+        } else if (query.schedule) {
+            key_writer{prefix, tag::ledger_by_schedule}.escaped(*query.schedule);
+        } else {
+            prefix.assign(1, tag::ledger);
+        }
+        const bool indexed = query.run || query.schedule;
+        std::string from;
+        key_writer{from, std::string_view{prefix}}.seq(std::max<std::int64_t>(query.after, 0));
+        // The smallest key past every entry at or before `after`: entries strictly after it.
+        range_iterator it{*impl_->db, v.options, layout::prefix_end(from), layout::prefix_end(prefix)};
+        for (it.first(); it.valid() && out.size() < query.limit; it.next()) {
+            auto seq = fixed_field(it.key(), prefix.size());
+            if (!seq) {
+                return tl::unexpected(seq.error());
+            }
+            auto e = indexed ? event_at(v, *seq) : decode_event(it.value());
+            if (!e) {
+                return tl::unexpected(e.error());
+            }
+            if (query.run && query.schedule && e->schedule != *query.schedule) {
+                continue;
+            }
+            out.push_back(std::move(*e));
+        }
+        if (auto st = it.status("read_ledger"); !st) {
+            return tl::unexpected(st.error());
+        }
+        return out;
+    });
+}
+
+result<std::int64_t> rocksdb_backend::last_seq() {
+    return shielded("last_seq", [&] { return highest_seq(*impl_->db, rocksdb::ReadOptions{}); });
+}
+
+result<store_counts> rocksdb_backend::counts(time_point now) {
+    return shielded("counts", [&]() -> result<store_counts> {
+        snapshot_view v{*impl_->db};
+        store_counts c;
+        bool malformed = false;
+        auto schedules = count_keys(v, std::string(1, tag::schedules_created), {}, [&](auto, std::string_view value) {
+            const bool live = value.size() == 1 && (value.front() & layout::flag_deleted) == 0;
+            c.schedules_enabled += live && (value.front() & layout::flag_enabled) != 0 ? 1 : 0;
+            return live;
+        });
+        // One pass over the per-status listing index gives every status's count.
+        auto runs = count_keys(v, std::string(1, tag::runs_by_status), {}, [&](std::string_view key, auto) {
+            auto status = key.size() > 1 ? layout::status_of_code(key[1]) : std::nullopt;
+            if (!status) {
+                malformed = true;
+                return false;
+            }
+            ++c.by_status[static_cast<std::size_t>(*status)];
+            return true;
+        });
+        std::string through;
+        key_writer{through, tag::eligible}.instant(now);
+        auto due = count_keys(v, std::string(1, tag::eligible), layout::prefix_end(through),
+                              [](auto, std::string_view value) { return value == "1"; });
+        key_writer{through, tag::lease}.instant(now);
+        auto expired = count_keys(v, std::string(1, tag::lease), layout::prefix_end(through),
+                                  [](auto, auto) { return true; });
+        auto letters = count_keys(v, std::string(1, tag::letters_created), {}, [](auto, auto) { return true; });
+        auto seq = highest_seq(*v.db, v.options);
+        for (const auto* r : {&schedules, &runs, &due, &expired, &letters, &seq}) {
+            if (!*r) {
+                return tl::unexpected(r->error());
+            }
+        }
+        if (malformed) {
+            return fail(errc::storage, "rocksdb store: malformed run status index key");
+        }
+        c.schedules = *schedules;
+        c.runs = *runs;
+        c.runs_due = *due;
+        c.leases_active = c.by_status[static_cast<std::size_t>(run_status::claimed)] +
+                          c.by_status[static_cast<std::size_t>(run_status::running)];
+        c.claimed_but_expired = *expired;
+        c.dead_letters = *letters;
+        c.last_seq = *seq;
+        return c;
+    });
+}
+
+}  // namespace wakeplane::stores

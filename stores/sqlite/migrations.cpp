@@ -1,0 +1,194 @@
+// The schema of the SQLite store, version by version. A version, once released, never changes:
+// a change is a new version appended to `migrations`.
+#include "migrations.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include <wakeplane/stores/sqlite.hpp>
+
+namespace wakeplane::stores::sqlite_detail {
+
+namespace {
+
+/// Version 1: the tables, the indexes the planner and dispatcher query on every pass, and the
+/// triggers that make the ledger append-only in fact (DECISIONS 21).
+constexpr std::string_view schema_v1 = R"sql(
+CREATE TABLE schedules (
+    id          TEXT PRIMARY KEY NOT NULL,
+    name        TEXT NOT NULL,
+    enabled     INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    deleted     INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+    next_run_us INTEGER,
+    created_us  INTEGER NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE UNIQUE INDEX schedules_live_name ON schedules (name) WHERE deleted = 0;
+CREATE INDEX schedules_due ON schedules (next_run_us, id)
+    WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL;
+
+CREATE TABLE runs (
+    id             TEXT PRIMARY KEY NOT NULL,
+    schedule_id    TEXT NOT NULL REFERENCES schedules (id),
+    occurrence_key TEXT NOT NULL,
+    attempt        INTEGER NOT NULL,
+    nominal_us     INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'running', 'succeeded', 'failed',
+                                                   'retry_scheduled', 'dead_lettered', 'cancelled', 'skipped')),
+    eligible_us    INTEGER CHECK ((eligible_us IS NOT NULL) = (status IN ('pending', 'retry_scheduled'))),
+    lease_us       INTEGER CHECK (lease_us IS NULL OR status IN ('claimed', 'running')),
+    created_us     INTEGER NOT NULL,
+    record         TEXT NOT NULL,
+    UNIQUE (nominal_us, occurrence_key, attempt)
+);
+CREATE INDEX runs_eligible ON runs (eligible_us, id) WHERE eligible_us IS NOT NULL;
+CREATE INDEX runs_lease ON runs (lease_us, id) WHERE lease_us IS NOT NULL;
+CREATE INDEX runs_open ON runs (schedule_id, status)
+    WHERE status IN ('pending', 'claimed', 'running', 'retry_scheduled');
+
+CREATE TABLE receipts (
+    id         TEXT PRIMARY KEY NOT NULL,
+    run_id     TEXT NOT NULL REFERENCES runs (id),
+    created_us INTEGER NOT NULL,
+    record     TEXT NOT NULL
+);
+CREATE INDEX receipts_by_run ON receipts (run_id, created_us, id);
+
+CREATE TABLE dead_letters (
+    id          TEXT PRIMARY KEY NOT NULL,
+    run_id      TEXT NOT NULL REFERENCES runs (id),
+    schedule_id TEXT NOT NULL REFERENCES schedules (id),
+    created_us  INTEGER NOT NULL,
+    record      TEXT NOT NULL
+);
+
+CREATE TABLE ledger (
+    seq            INTEGER PRIMARY KEY NOT NULL,
+    at_us          INTEGER NOT NULL,
+    kind           TEXT NOT NULL,
+    schedule_id    TEXT NOT NULL,
+    run_id         TEXT,
+    occurrence_key TEXT,
+    attempt        INTEGER,
+    data           TEXT NOT NULL
+);
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+BEGIN
+    SELECT RAISE(ABORT, 'ledger is append-only');
+END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+BEGIN
+    SELECT RAISE(ABORT, 'ledger is append-only');
+END;
+-- INSERT OR REPLACE removes the row it replaces without firing delete triggers.
+CREATE TRIGGER ledger_no_overwrite BEFORE INSERT ON ledger
+WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq)
+BEGIN
+    SELECT RAISE(ABORT, 'ledger is append-only');
+END;
+)sql";
+
+/// Version 2: the indexes of the listings (newest first by (created, id), optionally filtered)
+/// and of the ledger filters, so a page costs its size, not the table's.
+constexpr std::string_view schema_v2 = R"sql(
+CREATE INDEX schedules_by_created ON schedules (created_us, id);
+CREATE INDEX runs_by_created ON runs (created_us, id);
+CREATE INDEX runs_by_schedule ON runs (schedule_id, created_us, id);
+CREATE INDEX runs_by_status ON runs (status, created_us, id);
+CREATE INDEX dead_letters_by_created ON dead_letters (created_us, id);
+CREATE INDEX dead_letters_by_schedule ON dead_letters (schedule_id, created_us, id);
+CREATE INDEX ledger_by_schedule ON ledger (schedule_id, seq);
+CREATE INDEX ledger_by_run ON ledger (run_id, seq) WHERE run_id IS NOT NULL;
+)sql";
+
+/// migrations[v - 1] brings a file from version v - 1 to v.
+constexpr std::array<std::string_view, 2> migrations{schema_v1, schema_v2};
+static_assert(migrations.size() == sqlite_schema_version, "one migration per schema version");
+
+/// Refuses a file this build must not touch; returns its schema version otherwise.
+result<int> checked_version(connection& c) {
+    auto version = c.query_integer("PRAGMA user_version");
+    auto app = c.query_integer("PRAGMA application_id");
+    if (!version || !app) {
+        return tl::unexpected(!version ? version.error() : app.error());
+    }
+    const std::string where = "sqlite " + c.path().string() + ": ";
+    if (*app != 0 && *app != application_id) {
+        return fail(errc::storage, where + "not a wakeplane database (application_id " + std::to_string(*app) + ")");
+    }
+    if (*version > sqlite_schema_version) {
+        return fail(errc::storage, where + "database schema version " + std::to_string(*version) +
+                                       " is newer than this wakeplane (" + std::to_string(sqlite_schema_version) +
+                                       "); upgrade wakeplane");
+    }
+    if (*version == 0) {
+        auto objects = c.query_integer("SELECT count(*) FROM sqlite_schema");
+        if (!objects) {
+            return tl::unexpected(objects.error());
+        }
+        if (*objects != 0) {
+            return fail(errc::storage, where + "not a wakeplane database (it holds tables but no schema version)");
+        }
+    }
+    return static_cast<int>(*version);
+}
+
+/// Applies the next migration towards `target` in one transaction; true when none was needed.
+/// On failure the transaction is left open for the caller to roll back.
+result<bool> apply_next(connection& c, int target) {
+    if (auto begin = c.execute("BEGIN IMMEDIATE"); !begin) {
+        return tl::unexpected(begin.error());
+    }
+    auto version = checked_version(c);  // again, under the write lock: another process may have migrated
+    if (!version) {
+        return tl::unexpected(version.error());
+    }
+    if (*version >= target) {
+        if (auto end = c.execute("COMMIT"); !end) {
+            return tl::unexpected(end.error());
+        }
+        return true;
+    }
+    const int next = *version + 1;
+    std::string script(migrations[static_cast<std::size_t>(next - 1)]);
+    if (next == 1) {
+        script += "PRAGMA application_id = " + std::to_string(application_id) + ";\n";
+    }
+    script += "PRAGMA user_version = " + std::to_string(next) + ";\n";
+    if (auto applied = c.execute_script(script); !applied) {
+        auto e = applied.error();
+        e.message = "migration to schema version " + std::to_string(next) + " failed: " + e.message;
+        return tl::unexpected(std::move(e));
+    }
+    if (auto end = c.execute("COMMIT"); !end) {
+        return tl::unexpected(end.error());
+    }
+    return false;
+}
+
+}  // namespace
+
+result<void> migrate(connection& writer, int target) {
+    if (target < 1 || target > sqlite_schema_version) {
+        return fail(errc::bad_request, "sqlite_options::migrate_to must be between 1 and " +
+                                           std::to_string(sqlite_schema_version) + ", not " + std::to_string(target));
+    }
+    auto version = checked_version(writer);  // the common case, an up-to-date file, takes no write lock
+    if (!version) {
+        return tl::unexpected(version.error());
+    }
+    for (bool done = *version >= target; !done;) {
+        auto step = apply_next(writer, target);
+        if (!step) {
+            if (writer.in_transaction()) {
+                (void)writer.execute("ROLLBACK");
+            }
+            return tl::unexpected(step.error());
+        }
+        done = *step;
+    }
+    return {};
+}
+
+}  // namespace wakeplane::stores::sqlite_detail

@@ -1,0 +1,74 @@
+// The fixed SQL of the SQLite store (private; the tests EXPLAIN the hot ones).
+#pragma once
+
+#include <string_view>
+
+namespace wakeplane::stores::sqlite_detail::sql {
+
+// ---- reads ---------------------------------------------------------------------------------
+
+inline constexpr std::string_view schedule_by_id = "SELECT record FROM schedules WHERE id = ?1";
+inline constexpr std::string_view live_schedule_named = "SELECT id FROM schedules WHERE name = ?1 AND deleted = 0";
+inline constexpr std::string_view run_by_id = "SELECT record FROM runs WHERE id = ?1";
+/// ?2..?5: the wanted statuses (NULL for an unused slot); only non-terminal runs are indexed.
+inline constexpr std::string_view open_runs_of =
+    "SELECT record FROM runs WHERE schedule_id = ?1"
+    " AND status IN ('pending', 'claimed', 'running', 'retry_scheduled') AND status IN (?2, ?3, ?4, ?5)"
+    " ORDER BY id";
+
+/// The planner's query. The terms repeat the partial index's WHERE so SQLite can use it.
+inline constexpr std::string_view due_schedules =
+    "SELECT record FROM schedules"
+    " WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL AND next_run_us <= ?1"
+    " ORDER BY next_run_us, id LIMIT ?2";
+inline constexpr std::string_view next_due =
+    "SELECT next_run_us FROM schedules WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL"
+    " ORDER BY next_run_us LIMIT 1";
+inline constexpr std::string_view eligible_runs =
+    "SELECT record FROM runs WHERE eligible_us IS NOT NULL AND eligible_us <= ?1 ORDER BY eligible_us, id LIMIT ?2";
+inline constexpr std::string_view next_eligible =
+    "SELECT eligible_us FROM runs WHERE eligible_us IS NOT NULL ORDER BY eligible_us LIMIT 1";
+inline constexpr std::string_view expired_leases =
+    "SELECT record FROM runs WHERE lease_us IS NOT NULL AND lease_us <= ?1 ORDER BY lease_us, id LIMIT ?2";
+inline constexpr std::string_view next_lease =
+    "SELECT lease_us FROM runs WHERE lease_us IS NOT NULL ORDER BY lease_us LIMIT 1";
+inline constexpr std::string_view receipts_of_run =
+    "SELECT record FROM receipts WHERE run_id = ?1 ORDER BY created_us, id";
+inline constexpr std::string_view last_seq = "SELECT coalesce(max(seq), 0) FROM ledger";
+inline constexpr std::string_view schema_version = "PRAGMA user_version";
+
+// ---- writes --------------------------------------------------------------------------------
+
+inline constexpr std::string_view begin = "BEGIN IMMEDIATE";
+inline constexpr std::string_view commit = "COMMIT";
+inline constexpr std::string_view rollback = "ROLLBACK";
+
+inline constexpr std::string_view insert_schedule =
+    "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us, record)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+/// A change that keeps name, flags and creation (a planner pass): fewer indexes to rewrite.
+inline constexpr std::string_view update_schedule_planned =
+    "UPDATE schedules SET next_run_us = ?2, record = ?3 WHERE id = ?1";
+inline constexpr std::string_view update_schedule =
+    "UPDATE schedules SET name = ?2, enabled = ?3, deleted = ?4, next_run_us = ?5, created_us = ?6, record = ?7"
+    " WHERE id = ?1";
+/// Only the (occurrence, attempt) key is a tolerated conflict: a duplicate id still fails.
+inline constexpr std::string_view insert_run =
+    "INSERT INTO runs (id, schedule_id, occurrence_key, attempt, nominal_us, status, eligible_us, lease_us,"
+    " created_us, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT (nominal_us, occurrence_key, attempt) DO NOTHING";
+/// The identity columns are matched, not written: a run never changes them.
+inline constexpr std::string_view update_run =
+    "UPDATE runs SET status = ?2, eligible_us = ?3, lease_us = ?4, record = ?5"
+    " WHERE id = ?1 AND schedule_id = ?6 AND occurrence_key = ?7 AND attempt = ?8 AND nominal_us = ?9"
+    " AND created_us = ?10";
+inline constexpr std::string_view insert_receipt =
+    "INSERT INTO receipts (id, run_id, created_us, record) VALUES (?1, ?2, ?3, ?4)";
+inline constexpr std::string_view insert_dead_letter =
+    "INSERT INTO dead_letters (id, run_id, schedule_id, created_us, record) VALUES (?1, ?2, ?3, ?4, ?5)";
+/// Writes nothing unless ?1 is the next sequence number.
+inline constexpr std::string_view append_event =
+    "INSERT INTO ledger (seq, at_us, kind, schedule_id, run_id, occurrence_key, attempt, data)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?1 = (SELECT coalesce(max(seq), 0) + 1 FROM ledger)";
+
+}  // namespace wakeplane::stores::sqlite_detail::sql

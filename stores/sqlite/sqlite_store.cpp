@@ -1,0 +1,729 @@
+// The SQLite backend: rows keep the indexed columns plus the lossless JSON record (ledger.hpp).
+#include <wakeplane/stores/sqlite.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "connection.hpp"
+#include "migrations.hpp"
+#include "queries.hpp"
+
+namespace wakeplane::stores {
+
+using sqlite_detail::connection;
+using sqlite_detail::connection_role;
+using sqlite_detail::from_us;
+using sqlite_detail::statement;
+using sqlite_detail::to_us;
+namespace sql = sqlite_detail::sql;
+
+namespace {
+
+/// A row count for LIMIT; SQLite's integers are signed.
+std::int64_t sql_limit(std::size_t n) noexcept {
+    return static_cast<std::int64_t>(std::min<std::size_t>(n, std::numeric_limits<std::int64_t>::max()));
+}
+
+/// Encodes a record. The JSON layer throws on text it cannot represent (invalid UTF-8), and the
+/// backend never throws: that becomes an error of the write.
+template <class Encode>
+result<std::string> encoded(std::string_view what, Encode&& encode) {
+    try {
+        return encode();
+    } catch (const std::exception& ex) {
+        return fail(errc::storage, "cannot store " + std::string(what) + ": " + ex.what());
+    }
+}
+
+/// When a waiting run becomes claimable: its due time, or for a retry its available time
+/// (the same rule as the memory store). Other statuses are not indexed.
+std::optional<std::int64_t> eligible_us(const run& r) {
+    if (r.status != run_status::pending && r.status != run_status::retry_scheduled) {
+        return std::nullopt;
+    }
+    return to_us(r.status == run_status::retry_scheduled && r.retry_available_at ? *r.retry_available_at
+                                                                                 : r.due_time);
+}
+
+/// The lease end of a run that holds one (claimed or running).
+std::optional<std::int64_t> lease_us(const run& r) {
+    if (r.status != run_status::claimed && r.status != run_status::running) {
+        return std::nullopt;
+    }
+    return to_us(r.claim_expires_at);
+}
+
+/// Decodes column 0 (a record) of every remaining row of `st`.
+template <class T, class Decode>
+result<std::vector<T>> all_records(statement& st, Decode&& decode) {
+    std::vector<T> out;
+    for (;;) {
+        auto row = st.step();
+        if (!row) {
+            return tl::unexpected(row.error());
+        }
+        if (!*row) {
+            return out;
+        }
+        auto value = decode(st.text(0));
+        if (!value) {
+            return tl::unexpected(value.error());
+        }
+        out.push_back(std::move(*value));
+    }
+}
+
+/// Decodes column 0 (a record) of the first row of `st`, if any.
+template <class T, class Decode>
+result<std::optional<T>> first_record(statement& st, Decode&& decode) {
+    auto row = st.step();
+    if (!row) {
+        return tl::unexpected(row.error());
+    }
+    if (!*row) {
+        return std::optional<T>{};
+    }
+    auto value = decode(st.text(0));
+    if (!value) {
+        return tl::unexpected(value.error());
+    }
+    return std::optional<T>{std::move(*value)};
+}
+
+/// Runs a query whose one column is an optional instant (the earliest of an index).
+result<std::optional<time_point>> first_instant(connection& c, std::string_view query) {
+    auto st = c.prepare(query);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    auto row = st->step();
+    if (!row) {
+        return tl::unexpected(row.error());
+    }
+    if (!*row || st->is_null(0)) {
+        return std::optional<time_point>{};
+    }
+    return std::optional<time_point>{from_us(st->integer(0))};
+}
+
+/// Runs a query of records bound to (now, limit), as the planner and dispatcher queries are.
+template <class T, class Decode>
+result<std::vector<T>> records_until(connection& c, std::string_view query, time_point now, std::size_t limit,
+                                     Decode&& decode) {
+    auto st = c.prepare(query);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, to_us(now)).bind(2, sql_limit(limit));
+    return all_records<T>(*st, decode);
+}
+
+result<std::optional<schedule>> find_schedule(connection& c, std::string_view id) {
+    auto st = c.prepare(sql::schedule_by_id);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, id);
+    return first_record<schedule>(*st, decode_schedule_record);
+}
+
+result<std::optional<run>> find_run(connection& c, std::string_view id) {
+    auto st = c.prepare(sql::run_by_id);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, id);
+    return first_record<run>(*st, decode_run_record);
+}
+
+/// Runs an INSERT whose only expected failure is a duplicate id, which the error then names.
+result<void> insert_once(connection& c, statement& st, std::string_view what, std::string_view id) {
+    auto done = st.run();
+    if (!done && c.last_error() == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return fail(errc::storage,
+                    "sqlite " + c.path().string() + ": " + std::string(what) + " \"" + std::string(id) + "\" exists already");
+    }
+    return done;
+}
+
+/// A listing query: newest first by (created_us, id), strictly older than the cursor when there
+/// is one, one row more than the page to know whether another page follows. The filter terms
+/// use named parameters that the caller binds.
+std::string page_query(std::string_view table, std::span<const std::string_view> terms, bool after) {
+    std::string query = "SELECT record FROM ";
+    query += table;
+    std::string_view glue = " WHERE ";
+    for (auto term : terms) {
+        query += glue;
+        query += term;
+        glue = " AND ";
+    }
+    if (after) {
+        query += glue;
+        query += "(created_us, id) < (:after_us, :after_id)";
+    }
+    query += " ORDER BY created_us DESC, id DESC LIMIT :limit";
+    return query;
+}
+
+/// Reads one page of `table` (see page_query). `bind_filters(statement&)` binds the terms' parameters.
+template <class T, class BindFilters, class Decode>
+result<page<T>> read_page(connection& c, std::string_view table, std::span<const std::string_view> terms,
+                          const page_request& p, BindFilters&& bind_filters, Decode&& decode) {
+    auto st = c.prepare(page_query(table, terms, p.after.has_value()));
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    const std::int64_t limit = std::min(sql_limit(std::max<std::size_t>(p.limit, 1)),
+                                        std::numeric_limits<std::int64_t>::max() - 1);
+    st->bind(st->parameter(":limit"), limit + 1);
+    if (p.after) {
+        st->bind(st->parameter(":after_us"), to_us(p.after->created_at));
+        st->bind(st->parameter(":after_id"), p.after->id);
+    }
+    bind_filters(*st);
+    page<T> out;
+    for (;;) {
+        auto row = st->step();
+        if (!row) {
+            return tl::unexpected(row.error());
+        }
+        if (!*row) {
+            return out;
+        }
+        if (static_cast<std::int64_t>(out.items.size()) == limit) {  // the look-ahead row: not decoded
+            out.next = page_cursor{out.items.back().created_at, out.items.back().id};
+            return out;
+        }
+        auto value = decode(st->text(0));
+        if (!value) {
+            return tl::unexpected(value.error());
+        }
+        out.items.push_back(std::move(*value));
+    }
+}
+
+/// Every count of counts() in one statement, hence one snapshot: the schedules, the runs, the
+/// runs due (a retry is due only once it has an available time, as is_eligible() says), the
+/// expired leases, the dead letters, the last sequence number, then one count per run status.
+const std::string& counts_query() {
+    static const std::string query = [] {
+        std::string q =
+            "SELECT (SELECT count(*) FROM schedules WHERE deleted = 0),"
+            " (SELECT count(*) FROM schedules WHERE deleted = 0 AND enabled = 1),"
+            " (SELECT count(*) FROM runs),"
+            " (SELECT count(*) FROM runs WHERE eligible_us <= ?1"
+            "  AND (status = 'pending' OR json_extract(record, '$.retry_available_at') IS NOT NULL)),"
+            " (SELECT count(*) FROM runs WHERE lease_us <= ?1),"
+            " (SELECT count(*) FROM dead_letters),"
+            " (SELECT coalesce(max(seq), 0) FROM ledger)";
+        for (std::size_t i = 0; i < store_counts{}.by_status.size(); ++i) {
+            q += ", (SELECT count(*) FROM runs WHERE status = '";
+            q += to_string(static_cast<run_status>(i));
+            q += "')";
+        }
+        return q;
+    }();
+    return query;
+}
+
+/// Column of the first per-status count in counts_query().
+constexpr int first_status_column = 7;
+
+}  // namespace
+
+// ---- state ---------------------------------------------------------------------------------
+
+/// The connections. The writer belongs to whoever holds writer_mutex (one transaction at a
+/// time); read connections wait in `idle_readers` between reads, one per concurrent reader.
+struct sqlite_backend::impl {
+    impl(sqlite_options opts, connection w) : options(std::move(opts)), writer(std::move(w)) {}
+
+    /// Runs `query(connection&)` on a read connection borrowed from the pool, opened when none is idle.
+    template <class Query>
+    auto read(Query&& query) -> decltype(query(std::declval<connection&>())) {
+        std::optional<connection> reader;
+        {
+            std::lock_guard lock{pool_mutex};
+            if (!idle_readers.empty()) {
+                reader.emplace(std::move(idle_readers.back()));
+                idle_readers.pop_back();
+            }
+        }
+        if (!reader) {
+            auto opened = connection::open(options.path, connection_role::reader, options.busy_timeout);
+            if (!opened) {
+                return tl::unexpected(opened.error());
+            }
+            reader.emplace(std::move(*opened));
+        }
+        auto out = query(*reader);
+        std::lock_guard lock{pool_mutex};
+        idle_readers.push_back(std::move(*reader));
+        return out;
+    }
+
+    sqlite_options options;
+    std::mutex writer_mutex;
+    connection writer;
+    std::mutex pool_mutex;
+    std::vector<connection> idle_readers;
+};
+
+// ---- transaction ---------------------------------------------------------------------------
+
+sqlite_backend::transaction::transaction(impl& owner, std::unique_lock<std::mutex> lock) noexcept
+    : owner_(&owner), lock_(std::move(lock)) {}
+
+sqlite_backend::transaction::transaction(transaction&& other) noexcept
+    : owner_(other.owner_), lock_(std::move(other.lock_)), finished_(other.finished_) {}
+
+sqlite_backend::transaction::~transaction() {
+    if (!lock_.owns_lock() || finished_) {
+        return;
+    }
+    try {
+        if (writer().in_transaction()) {
+            (void)writer().execute(sql::rollback);
+        }
+    } catch (...) {
+        // Building an error message can only fail for want of memory. The connection then
+        // still holds the transaction, and the next BEGIN reports it.
+    }
+}
+
+sqlite_detail::connection& sqlite_backend::transaction::writer() noexcept { return owner_->writer; }
+
+result<std::optional<schedule>> sqlite_backend::transaction::load_schedule(std::string_view id) {
+    return find_schedule(writer(), id);
+}
+
+result<std::optional<schedule_id>> sqlite_backend::transaction::live_schedule_named(std::string_view name) {
+    auto st = writer().prepare(sql::live_schedule_named);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, name);
+    auto row = st->step();
+    if (!row) {
+        return tl::unexpected(row.error());
+    }
+    return *row ? std::optional<schedule_id>{std::string(st->text(0))} : std::nullopt;
+}
+
+result<std::optional<run>> sqlite_backend::transaction::load_run(std::string_view id) { return find_run(writer(), id); }
+
+result<std::vector<run>> sqlite_backend::transaction::runs_of(std::string_view schedule,
+                                                              std::span<const run_status> statuses) {
+    // Only non-terminal runs are open, so at most four distinct statuses can match.
+    std::vector<std::string_view> wanted;
+    for (auto s : statuses) {
+        const auto name = to_string(s);
+        if (!is_terminal(s) && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
+            wanted.push_back(name);
+        }
+    }
+    if (wanted.empty()) {
+        return std::vector<run>{};
+    }
+    auto st = writer().prepare(sql::open_runs_of);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, schedule);
+    for (int slot = 0; slot < 4; ++slot) {
+        if (static_cast<std::size_t>(slot) < wanted.size()) {
+            st->bind(slot + 2, wanted[static_cast<std::size_t>(slot)]);
+        } else {
+            st->bind(slot + 2, std::nullopt);
+        }
+    }
+    return all_records<run>(*st, decode_run_record);
+}
+
+result<void> sqlite_backend::transaction::put_schedule(const schedule& now, const std::optional<schedule>& before) {
+    auto record = encoded("schedule \"" + now.id + "\"", [&] { return encode_schedule_record(now); });
+    if (!record) {
+        return tl::unexpected(record.error());
+    }
+    auto& c = writer();
+    if (!before) {
+        auto st = c.prepare(sql::insert_schedule);
+        if (!st) {
+            return tl::unexpected(st.error());
+        }
+        st->bind(1, now.id).bind(2, now.name).bind(3, std::int64_t{now.enabled}).bind(4, std::int64_t{now.deleted});
+        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at)).bind(7, *record);
+        return insert_once(c, *st, "schedule", now.id);
+    }
+    // A planner pass moves next_run_at only: leave the name and listing indexes alone.
+    const bool planned = before->name == now.name && before->enabled == now.enabled &&
+                         before->deleted == now.deleted && before->created_at == now.created_at;
+    auto st = c.prepare(planned ? sql::update_schedule_planned : sql::update_schedule);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, now.id);
+    if (planned) {
+        st->bind(2, to_us(now.next_run_at)).bind(3, *record);
+    } else {
+        st->bind(2, now.name).bind(3, std::int64_t{now.enabled}).bind(4, std::int64_t{now.deleted});
+        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at)).bind(7, *record);
+    }
+    if (auto done = st->run(); !done) {
+        return done;
+    }
+    if (c.changes() == 0) {
+        return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + now.id + "\" does not exist");
+    }
+    return {};
+}
+
+result<bool> sqlite_backend::transaction::insert_run(const run& r) {
+    auto record = encoded("run \"" + r.id + "\"", [&] { return encode_run_record(r); });
+    if (!record) {
+        return tl::unexpected(record.error());
+    }
+    auto& c = writer();
+    auto st = c.prepare(sql::insert_run);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, r.id).bind(2, r.schedule).bind(3, r.occurrence_key).bind(4, r.attempt).bind(5, to_us(r.nominal_time));
+    st->bind(6, to_string(r.status)).bind(7, eligible_us(r)).bind(8, lease_us(r)).bind(9, to_us(r.created_at));
+    st->bind(10, *record);
+    if (auto done = insert_once(c, *st, "run", r.id); !done) {
+        return tl::unexpected(done.error());
+    }
+    return c.changes() == 1;  // 0: the (occurrence, attempt) exists, DO NOTHING applied
+}
+
+result<void> sqlite_backend::transaction::put_run(const run& now, const run& /*before*/) {
+    // Every indexed column follows from `now`; the WHERE clause checks the identity instead.
+    auto record = encoded("run \"" + now.id + "\"", [&] { return encode_run_record(now); });
+    if (!record) {
+        return tl::unexpected(record.error());
+    }
+    auto& c = writer();
+    auto st = c.prepare(sql::update_run);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, now.id).bind(2, to_string(now.status)).bind(3, eligible_us(now)).bind(4, lease_us(now));
+    st->bind(5, *record).bind(6, now.schedule).bind(7, now.occurrence_key).bind(8, now.attempt);
+    st->bind(9, to_us(now.nominal_time)).bind(10, to_us(now.created_at));
+    if (auto done = st->run(); !done) {
+        return done;
+    }
+    if (c.changes() == 0) {
+        return fail(errc::storage, "sqlite " + c.path().string() + ": run \"" + now.id +
+                                       "\" does not exist with this schedule, occurrence, attempt and creation time");
+    }
+    return {};
+}
+
+result<void> sqlite_backend::transaction::put_receipt(const receipt& r) {
+    auto record = encoded("receipt \"" + r.id + "\"", [&] { return encode_receipt_record(r); });
+    if (!record) {
+        return tl::unexpected(record.error());
+    }
+    auto& c = writer();
+    auto st = c.prepare(sql::insert_receipt);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, r.id).bind(2, r.run).bind(3, to_us(r.created_at)).bind(4, *record);
+    return insert_once(c, *st, "receipt", r.id);
+}
+
+result<void> sqlite_backend::transaction::put_dead_letter(const dead_letter& d) {
+    auto record = encoded("dead letter \"" + d.id + "\"", [&] { return encode_dead_letter_record(d); });
+    if (!record) {
+        return tl::unexpected(record.error());
+    }
+    auto& c = writer();
+    auto st = c.prepare(sql::insert_dead_letter);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, d.id).bind(2, d.run).bind(3, d.schedule).bind(4, to_us(d.created_at)).bind(5, *record);
+    return insert_once(c, *st, "dead letter", d.id);
+}
+
+result<void> sqlite_backend::transaction::append(const ledger_event& e) {
+    auto data = encoded("ledger event " + std::to_string(e.seq), [&] { return encode_event_data(e); });
+    if (!data) {
+        return tl::unexpected(data.error());
+    }
+    auto& c = writer();
+    auto st = c.prepare(sql::append_event);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, e.seq).bind(2, to_us(e.at)).bind(3, to_string(e.kind)).bind(4, e.schedule);
+    st->bind(5, e.run).bind(6, e.occurrence_key).bind(7, e.attempt).bind(8, *data);
+    if (auto done = st->run(); !done) {
+        return done;
+    }
+    if (c.changes() == 0) {
+        return fail(errc::storage, "ledger sequence " + std::to_string(e.seq) + " is not the next one");
+    }
+    return {};
+}
+
+result<void> sqlite_backend::transaction::commit() {
+    if (auto done = writer().execute(sql::commit); !done) {
+        return done;  // the destructor rolls back what SQLite kept open
+    }
+    finished_ = true;
+    lock_.unlock();
+    return {};
+}
+
+// ---- backend -------------------------------------------------------------------------------
+
+sqlite_backend::sqlite_backend(std::unique_ptr<impl> state) noexcept : impl_(std::move(state)) {}
+sqlite_backend::sqlite_backend(sqlite_backend&& other) noexcept = default;
+sqlite_backend& sqlite_backend::operator=(sqlite_backend&& other) noexcept = default;
+sqlite_backend::~sqlite_backend() = default;
+
+result<sqlite_backend> sqlite_backend::open(const sqlite_options& options) {
+    if (options.path.empty()) {
+        // SQLite would open a private temporary database, invisible to the read connections.
+        return fail(errc::bad_request, "sqlite_options::path is empty");
+    }
+    if (sqlite3_threadsafe() == 0) {
+        return fail(errc::storage, "the SQLite library was built without thread support");
+    }
+    auto writer = connection::open(options.path, connection_role::writer, options.busy_timeout);
+    if (!writer) {
+        return tl::unexpected(writer.error());
+    }
+    if (auto migrated = sqlite_detail::migrate(*writer, options.migrate_to); !migrated) {
+        return tl::unexpected(migrated.error());
+    }
+    return sqlite_backend{std::make_unique<impl>(options, std::move(*writer))};
+}
+
+result<sqlite_backend::transaction> sqlite_backend::begin() {
+    std::unique_lock lock{impl_->writer_mutex};
+    if (auto started = impl_->writer.execute(sql::begin); !started) {
+        return tl::unexpected(started.error());
+    }
+    return transaction{*impl_, std::move(lock)};
+}
+
+result<std::optional<schedule>> sqlite_backend::get_schedule(std::string_view id) {
+    return impl_->read([&](connection& c) { return find_schedule(c, id); });
+}
+
+result<std::optional<run>> sqlite_backend::get_run(std::string_view id) {
+    return impl_->read([&](connection& c) { return find_run(c, id); });
+}
+
+result<std::vector<schedule>> sqlite_backend::due_schedules(time_point now, std::size_t limit) {
+    return impl_->read([&](connection& c) {
+        return records_until<schedule>(c, sql::due_schedules, now, limit, decode_schedule_record);
+    });
+}
+
+result<std::optional<time_point>> sqlite_backend::next_due_at() {
+    return impl_->read([](connection& c) { return first_instant(c, sql::next_due); });
+}
+
+result<std::vector<run>> sqlite_backend::eligible_runs(time_point now, std::size_t limit) {
+    return impl_->read(
+        [&](connection& c) { return records_until<run>(c, sql::eligible_runs, now, limit, decode_run_record); });
+}
+
+result<std::optional<time_point>> sqlite_backend::next_eligible_at() {
+    return impl_->read([](connection& c) { return first_instant(c, sql::next_eligible); });
+}
+
+result<std::vector<run>> sqlite_backend::expired_leases(time_point now, std::size_t limit) {
+    return impl_->read(
+        [&](connection& c) { return records_until<run>(c, sql::expired_leases, now, limit, decode_run_record); });
+}
+
+result<std::optional<time_point>> sqlite_backend::next_lease_expiry() {
+    return impl_->read([](connection& c) { return first_instant(c, sql::next_lease); });
+}
+
+result<page<schedule>> sqlite_backend::list_schedules(const schedule_filter& f, const page_request& p) {
+    std::vector<std::string_view> terms;
+    if (!f.include_deleted) {
+        terms.emplace_back("deleted = 0");
+    }
+    if (f.enabled) {
+        terms.emplace_back("enabled = :enabled");
+    }
+    return impl_->read([&](connection& c) {
+        return read_page<schedule>(
+            c, "schedules", terms, p,
+            [&](statement& st) {
+                if (f.enabled) {
+                    st.bind(st.parameter(":enabled"), std::int64_t{*f.enabled});
+                }
+            },
+            decode_schedule_record);
+    });
+}
+
+result<page<run>> sqlite_backend::list_runs(const run_filter& f, const page_request& p) {
+    std::vector<std::string_view> terms;
+    if (f.schedule) {
+        terms.emplace_back("schedule_id = :schedule");
+    }
+    if (f.status) {
+        terms.emplace_back("status = :status");
+    }
+    return impl_->read([&](connection& c) {
+        return read_page<run>(
+            c, "runs", terms, p,
+            [&](statement& st) {
+                if (f.schedule) {
+                    st.bind(st.parameter(":schedule"), *f.schedule);
+                }
+                if (f.status) {
+                    st.bind(st.parameter(":status"), to_string(*f.status));
+                }
+            },
+            decode_run_record);
+    });
+}
+
+result<std::vector<receipt>> sqlite_backend::list_receipts(std::string_view run) {
+    return impl_->read([&](connection& c) -> result<std::vector<receipt>> {
+        auto st = c.prepare(sql::receipts_of_run);
+        if (!st) {
+            return tl::unexpected(st.error());
+        }
+        st->bind(1, run);
+        return all_records<receipt>(*st, decode_receipt_record);
+    });
+}
+
+result<page<dead_letter>> sqlite_backend::list_dead_letters(const dead_letter_filter& f, const page_request& p) {
+    std::vector<std::string_view> terms;
+    if (f.schedule) {
+        terms.emplace_back("schedule_id = :schedule");
+    }
+    return impl_->read([&](connection& c) {
+        return read_page<dead_letter>(
+            c, "dead_letters", terms, p,
+            [&](statement& st) {
+                if (f.schedule) {
+                    st.bind(st.parameter(":schedule"), *f.schedule);
+                }
+            },
+            decode_dead_letter_record);
+    });
+}
+
+result<std::vector<ledger_event>> sqlite_backend::read_ledger(const ledger_query& q) {
+    std::string query =
+        "SELECT seq, at_us, kind, schedule_id, run_id, occurrence_key, attempt, data FROM ledger WHERE seq > :after";
+    if (q.schedule) {
+        query += " AND schedule_id = :schedule";
+    }
+    if (q.run) {
+        query += " AND run_id = :run";
+    }
+    query += " ORDER BY seq LIMIT :limit";
+    return impl_->read([&](connection& c) -> result<std::vector<ledger_event>> {
+        auto st = c.prepare(query);
+        if (!st) {
+            return tl::unexpected(st.error());
+        }
+        st->bind(st->parameter(":after"), q.after).bind(st->parameter(":limit"), sql_limit(q.limit));
+        if (q.schedule) {
+            st->bind(st->parameter(":schedule"), *q.schedule);
+        }
+        if (q.run) {
+            st->bind(st->parameter(":run"), *q.run);
+        }
+        std::vector<ledger_event> out;
+        for (;;) {
+            auto row = st->step();
+            if (!row) {
+                return tl::unexpected(row.error());
+            }
+            if (!*row) {
+                return out;
+            }
+            ledger_event header;
+            header.seq = st->integer(0);
+            header.at = from_us(st->integer(1));
+            const auto kind = parse_event_kind(st->text(2));
+            if (!kind) {
+                return fail(errc::storage, "ledger event " + std::to_string(header.seq) + " has the unknown kind \"" +
+                                               std::string(st->text(2)) + "\"");
+            }
+            header.kind = *kind;
+            header.schedule = std::string(st->text(3));
+            header.run = st->optional_text(4);
+            header.occurrence_key = st->optional_text(5);
+            header.attempt = st->optional_integer(6);
+            auto event = decode_event_data(std::move(header), st->text(7));
+            if (!event) {
+                return tl::unexpected(event.error());
+            }
+            out.push_back(std::move(*event));
+        }
+    });
+}
+
+result<std::int64_t> sqlite_backend::last_seq() {
+    return impl_->read([](connection& c) { return c.query_integer(sql::last_seq); });
+}
+
+result<store_counts> sqlite_backend::counts(time_point now) {
+    return impl_->read([&](connection& c) -> result<store_counts> {
+        auto st = c.prepare(counts_query());
+        if (!st) {
+            return tl::unexpected(st.error());
+        }
+        st->bind(1, to_us(now));
+        auto row = st->step();
+        if (!row) {
+            return tl::unexpected(row.error());
+        }
+        store_counts out;
+        out.schedules = st->integer(0);
+        out.schedules_enabled = st->integer(1);
+        out.runs = st->integer(2);
+        out.runs_due = st->integer(3);
+        out.claimed_but_expired = st->integer(4);
+        out.dead_letters = st->integer(5);
+        out.last_seq = st->integer(6);
+        for (std::size_t i = 0; i < out.by_status.size(); ++i) {
+            out.by_status[i] = st->integer(first_status_column + static_cast<int>(i));
+        }
+        out.leases_active = out.by_status[static_cast<std::size_t>(run_status::claimed)] +
+                            out.by_status[static_cast<std::size_t>(run_status::running)];
+        return out;
+    });
+}
+
+result<int> sqlite_backend::schema_version() {
+    return impl_->read([](connection& c) -> result<int> {
+        auto version = c.query_integer(sql::schema_version);
+        if (!version) {
+            return tl::unexpected(version.error());
+        }
+        return static_cast<int>(*version);
+    });
+}
+
+result<std::unique_ptr<sqlite_store>> open_sqlite_store(const sqlite_options& options) {
+    auto backend = sqlite_backend::open(options);
+    if (!backend) {
+        return tl::unexpected(backend.error());
+    }
+    return std::make_unique<sqlite_store>(std::move(*backend));
+}
+
+}  // namespace wakeplane::stores

@@ -1,0 +1,603 @@
+// One conformance suite for every store: the same cases, the same expectations.
+#include <wakeplane/store.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include <wakeplane/replay.hpp>
+#include <wakeplane/stores/memory.hpp>
+
+#include "../support.hpp"
+#include "fixtures.hpp"
+
+using namespace wakeplane;
+using namespace wakeplane::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const time_point t0 = at("2026-03-12T10:00:00Z");
+
+template <class Store>
+schedule must_create(Store& s, const schedule& sc) {
+    auto r = s.create_schedule(sc);
+    REQUIRE(r.has_value());
+    return *r;
+}
+
+template <class Store>
+run must_get_run(Store& s, std::string_view id) {
+    auto r = s.get_run(id);
+    REQUIRE(r.has_value());
+    REQUIRE(r->has_value());
+    return **r;
+}
+
+template <class Store>
+std::vector<ledger_event> ledger(Store& s) {
+    auto r = s.read_ledger(ledger_query{0, 100000, std::nullopt, std::nullopt});
+    REQUIRE(r.has_value());
+    return *r;
+}
+
+template <class Store>
+std::vector<std::string> kinds(Store& s) {
+    std::vector<std::string> out;
+    for (const auto& e : ledger(s)) {
+        out.emplace_back(to_string(e.kind));
+    }
+    return out;
+}
+
+/// A plan that materializes one pending run of `s` at its next_run_at and moves it by `every`.
+schedule_plan plan_one(const schedule& s, const std::string& run_id, duration every, time_point now) {
+    schedule_plan p;
+    p.schedule = s.id;
+    p.expected_next_run_at = s.next_run_at;
+    p.next_run_at = *s.next_run_at + every;
+    p.runs.push_back(pending_run(s, run_id, *s.next_run_at, now));
+    return p;
+}
+
+auto always(overlap_action a) {
+    return [a](overlap_state) noexcept { return a; };
+}
+
+finish_request success(const run& r, time_point at) {
+    finish_request f;
+    f.run = r.id;
+    f.fencing_token = r.fencing_token;
+    f.at = at;
+    f.outcome = run_status::succeeded;
+    f.exit_code = 0;
+    f.receipts.push_back(receipt{"rcpt_" + r.id + "_out", r.id, "stdout", "text/plain", "done\n", false, at});
+    f.receipts.push_back(receipt{"rcpt_" + r.id + "_err", r.id, "stderr", "text/plain", "", false, at});
+    return f;
+}
+
+template <class Fixture>
+void expect_same_projection(Fixture& fx, stores::memory_store& rebuilt) {
+    auto& s = *fx;
+    auto all_schedules = [](auto& st) {
+        auto p = st.list_schedules(schedule_filter{std::nullopt, true}, page_request{std::nullopt, 100000});
+        REQUIRE(p.has_value());
+        return p->items;
+    };
+    auto all_runs = [](auto& st) {
+        auto p = st.list_runs(run_filter{}, page_request{std::nullopt, 100000});
+        REQUIRE(p.has_value());
+        return p->items;
+    };
+    auto all_letters = [](auto& st) {
+        auto p = st.list_dead_letters(dead_letter_filter{}, page_request{std::nullopt, 100000});
+        REQUIRE(p.has_value());
+        return p->items;
+    };
+    CHECK(all_schedules(s) == all_schedules(rebuilt));
+    const auto runs = all_runs(s);
+    CHECK(runs == all_runs(rebuilt));
+    for (const auto& r : runs) {
+        CHECK(s.list_receipts(r.id).value() == rebuilt.list_receipts(r.id).value());
+    }
+    CHECK(all_letters(s) == all_letters(rebuilt));
+    CHECK(ledger(s) == ledger(rebuilt));
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("stores model the store concept", "[store]", WAKEPLANE_STORE_FIXTURES) {
+    STATIC_REQUIRE(store<typename TestType::store_type>);
+    STATIC_REQUIRE(store_backend<typename TestType::store_type::backend_type>);
+}
+
+TEMPLATE_TEST_CASE("schedules: create, read, unique live names, soft delete", "[store][schedule]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    CHECK(fx->get_schedule("sch_a").value() == a);
+    CHECK_FALSE(fx->get_schedule("sch_missing").value().has_value());
+
+    auto dup = fx->create_schedule(interval_schedule("sch_b", "alpha", t0 + 1s));
+    REQUIRE_FALSE(dup.has_value());
+    CHECK(dup.error().code == errc::conflict);
+    REQUIRE(dup.error().details.size() == 1);
+    CHECK(dup.error().details[0] == field_error{"name", "must be unique"});
+    CHECK_FALSE(fx->get_schedule("sch_b").value().has_value());  // nothing half-written
+
+    auto deleted = fx->delete_schedule("sch_a", t0 + 2s);
+    REQUIRE(deleted.has_value());
+    CHECK(deleted->deleted);
+    auto& s = fx.reopen();
+    CHECK(s.get_schedule("sch_a").value()->deleted);           // history stays readable
+    CHECK(s.delete_schedule("sch_a", t0 + 3s).error().code == errc::not_found);
+    CHECK(s.list_schedules({}, {}).value().items.empty());      // hidden from listings
+    must_create(s, interval_schedule("sch_b", "alpha", t0 + 4s));  // the name is free again
+    CHECK(s.list_schedules({}, {}).value().items.size() == 1);
+    CHECK(s.list_schedules(schedule_filter{std::nullopt, true}, {}).value().items.size() == 2);
+    CHECK(kinds(s) == std::vector<std::string>{"schedule_created", "schedule_deleted", "schedule_created"});
+}
+
+TEMPLATE_TEST_CASE("schedules: updates write only the fields an edit owns", "[store][schedule]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    must_create(*fx, interval_schedule("sch_b", "beta", t0));
+    // A success moves last_run_at; an edit computed from an older snapshot must not undo it.
+    auto stale = fx->get_schedule("sch_a").value().value();
+    auto r = fx->trigger(pending_run(stale, "run_1", t0, t0));
+    REQUIRE(r.has_value());
+    auto c = fx->claim_run("run_1", "w1", t0, 30s, always(overlap_action::claim));
+    REQUIRE(c.has_value());
+    REQUIRE(fx->finish_run(success(*c->claimed, t0 + 5s)).has_value());
+    CHECK(fx->get_schedule("sch_a").value()->last_run_at == t0 + 5s);
+
+    stale.name = "alpha-renamed";
+    stale.created_at = t0 - 100h;   // not owned: ignored
+    stale.updated_at = t0 + 10s;
+    auto u = fx->update_schedule(stale);
+    REQUIRE(u.has_value());
+    auto& s = fx.reopen();
+    auto now = s.get_schedule("sch_a").value().value();
+    CHECK(now.name == "alpha-renamed");
+    CHECK(now.last_run_at == t0 + 5s);
+    CHECK(now.created_at == t0);
+    CHECK(now.updated_at == t0 + 10s);
+
+    stale.name = "beta";
+    auto clash = s.update_schedule(stale);
+    REQUIRE_FALSE(clash.has_value());
+    CHECK(clash.error().code == errc::conflict);
+    CHECK(s.get_schedule("sch_a").value()->name == "alpha-renamed");
+    auto ghost = interval_schedule("sch_ghost", "ghost", t0);
+    CHECK(s.update_schedule(ghost).error().code == errc::not_found);
+}
+
+TEMPLATE_TEST_CASE("schedules: pause keeps its first moment, resume keeps next_run_at", "[store][schedule]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    auto p1 = fx->pause_schedule("sch_a", t0 + 1min);
+    REQUIRE(p1.has_value());
+    CHECK_FALSE(p1->enabled);
+    CHECK(p1->paused_at == t0 + 1min);
+    auto& s = fx.reopen();
+    CHECK(s.pause_schedule("sch_a", t0 + 2min).value().paused_at == t0 + 1min);
+    CHECK(s.due_schedules(t0 + 1h, 10).value().empty());  // paused: not due
+    auto r = s.resume_schedule("sch_a", t0 + 3min, t0 + 99h);
+    REQUIRE(r.has_value());
+    CHECK(r->enabled);
+    CHECK_FALSE(r->paused_at.has_value());
+    CHECK(r->next_run_at == t0);  // kept: the missed occurrences go through the misfire policy
+    CHECK(s.due_schedules(t0 + 1h, 10).value().size() == 1);
+    CHECK(s.pause_schedule("sch_missing", t0).error().code == errc::not_found);
+}
+
+TEMPLATE_TEST_CASE("schedules: pages return every row exactly once, newest first", "[store][schedule][pagination]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    const int total = GENERATE(6, 7);
+    for (int i = 0; i < total; ++i) {
+        auto sc = interval_schedule("sch_" + std::to_string(i), "n" + std::to_string(i), t0 + std::chrono::seconds{i / 2});
+        sc.enabled = i % 2 == 0;
+        if (!sc.enabled) {
+            sc.paused_at = sc.created_at;
+        }
+        must_create(*fx, sc);
+    }
+    std::vector<std::string> seen;
+    std::optional<page_cursor> cursor;
+    int pages = 0;
+    do {
+        auto p = fx->list_schedules({}, page_request{cursor, 3});
+        REQUIRE(p.has_value());
+        REQUIRE_FALSE(p->items.empty());  // never an empty trailing page
+        for (const auto& s : p->items) {
+            seen.push_back(s.id);
+        }
+        cursor = p->next;
+        ++pages;
+    } while (cursor);
+    CHECK(pages == (total + 2) / 3);
+    std::vector<std::string> expected;
+    for (int i = total - 1; i >= 0; --i) {
+        expected.push_back("sch_" + std::to_string(i));
+    }
+    CHECK(seen == expected);
+    auto enabled = fx->list_schedules(schedule_filter{true, false}, page_request{std::nullopt, 100}).value();
+    CHECK(enabled.items.size() == static_cast<std::size_t>((total + 1) / 2));
+    CHECK_FALSE(enabled.next.has_value());
+}
+
+TEMPLATE_TEST_CASE("planner writes are idempotent and refuse stale plans", "[store][plan]", WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    auto b = must_create(*fx, interval_schedule("sch_b", "beta", t0 + 30s));
+    CHECK(fx->next_due_at().value() == t0);
+    auto due = fx->due_schedules(t0 + 30s, 10).value();
+    REQUIRE(due.size() == 2);
+    CHECK(due[0].id == "sch_a");  // ordered by next_run_at
+    CHECK(fx->due_schedules(t0 + 30s, 1).value().size() == 1);
+    CHECK(fx->due_schedules(t0 + 29s, 10).value().size() == 1);
+
+    std::vector<schedule_plan> plans{plan_one(a, "run_a1", 60s, t0 + 30s), plan_one(b, "run_b1", 60s, t0 + 30s)};
+    plans[1].runs[0].status = run_status::skipped;
+    plans[1].runs[0].error_text = "missed";
+    auto out = fx->apply_plan(plans, t0 + 30s);
+    REQUIRE(out.has_value());
+    CHECK(out->materialized == 1);
+    CHECK(out->skipped == 1);
+    auto& s = fx.reopen();
+    CHECK(s.get_schedule("sch_a").value()->next_run_at == t0 + 60s);
+    CHECK(s.next_due_at().value() == t0 + 60s);
+
+    // The same plan again (a pass repeated after a crash) is stale now and writes nothing.
+    auto again = s.apply_plan(plans, t0 + 31s);
+    REQUIRE(again.has_value());
+    CHECK(again->stale == 2);
+    CHECK(again->materialized == 0);
+    // A fresh plan that re-derives an existing occurrence writes no duplicate row.
+    auto a2 = s.get_schedule("sch_a").value().value();
+    schedule_plan dup = plan_one(a2, "run_other", 60s, t0 + 61s);
+    dup.runs[0] = pending_run(a2, "run_other", t0, t0 + 61s);  // the t0 occurrence again
+    auto d = s.apply_plan(std::vector{dup}, t0 + 61s);
+    REQUIRE(d.has_value());
+    CHECK(d->duplicates == 1);
+    CHECK_FALSE(s.get_run("run_other").value().has_value());
+    CHECK(s.get_schedule("sch_a").value()->next_run_at == t0 + 120s);
+    CHECK(kinds(s) == std::vector<std::string>{"schedule_created", "schedule_created", "occurrence_materialized",
+                                               "schedule_planned", "occurrence_skipped", "schedule_planned",
+                                               "schedule_planned"});
+    auto eligible = s.eligible_runs(t0 + 61s, 10).value();
+    REQUIRE(eligible.size() == 1);
+    CHECK(eligible[0].id == "run_a1");
+    CHECK(s.next_eligible_at().value() == t0);
+}
+
+TEMPLATE_TEST_CASE("a run's life survives a reopen between every step", "[store][run][reopen]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    REQUIRE(fx->apply_plan(std::vector{plan_one(a, "run_1", 60s, t0)}, t0).has_value());
+    CHECK(fx.reopen().eligible_runs(t0, 10).value().size() == 1);
+
+    auto c = fx->claim_run("run_1", "worker-a", t0 + 1s, 30s, always(overlap_action::claim));
+    REQUIRE(c.has_value());
+    REQUIRE(c->claimed.has_value());
+    CHECK(c->claimed->fencing_token == 1);
+    auto claimed = must_get_run(fx.reopen(), "run_1");
+    CHECK(claimed.status == run_status::claimed);
+    CHECK(claimed.claimed_by_worker_id == "worker-a");
+    CHECK(claimed.claim_expires_at == t0 + 31s);
+    CHECK(fx->eligible_runs(t0 + 1h, 10).value().empty());
+    CHECK(fx->next_lease_expiry().value() == t0 + 31s);
+
+    REQUIRE(fx->start_run("run_1", 1, t0 + 2s).has_value());
+    auto running = must_get_run(fx.reopen(), "run_1");
+    CHECK(running.status == run_status::running);
+    CHECK(running.started_at == t0 + 2s);
+
+    REQUIRE(fx->renew_lease("run_1", 1, t0 + 10s, t0 + 40s).has_value());
+    CHECK(must_get_run(fx.reopen(), "run_1").claim_expires_at == t0 + 40s);
+
+    REQUIRE(fx->finish_run(success(running, t0 + 12s)).has_value());
+    auto& s = fx.reopen();
+    auto done = must_get_run(s, "run_1");
+    CHECK(done.status == run_status::succeeded);
+    CHECK(done.started_at == t0 + 2s);  // the real start survives the finish (DECISIONS 20)
+    CHECK(done.finished_at == t0 + 12s);
+    CHECK(done.exit_code == 0);
+    CHECK_FALSE(done.claim_expires_at.has_value());
+    CHECK(s.list_receipts("run_1").value().size() == 2);
+    CHECK(s.get_schedule("sch_a").value()->last_run_at == t0 + 12s);
+    CHECK_FALSE(s.next_lease_expiry().value().has_value());
+    auto events = ledger(s);
+    CHECK(kinds(s) == std::vector<std::string>{"schedule_created", "occurrence_materialized", "schedule_planned",
+                                               "run_claimed", "run_started", "lease_renewed", "run_finished"});
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        CHECK(events[i].seq == static_cast<std::int64_t>(i + 1));  // gapless from 1
+    }
+    // A terminal run is final.
+    CHECK(s.finish_run(success(done, t0 + 13s)).error().code == errc::stale_fence);
+    CHECK(s.cancel_waiting_run("run_1", t0 + 13s, "no").error().code == errc::conflict);
+}
+
+TEMPLATE_TEST_CASE("writes with a stale fencing token are refused", "[store][fence]", WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    REQUIRE(fx->trigger(pending_run(a, "run_1", t0, t0)).has_value());
+    auto first = fx->claim_run("run_1", "w1", t0, 10s, always(overlap_action::claim)).value().claimed.value();
+    REQUIRE(fx->start_run("run_1", first.fencing_token, t0 + 1s).has_value());
+    CHECK(fx->start_run("run_1", first.fencing_token + 7, t0 + 1s).error().code == errc::stale_fence);
+
+    // The lease expires; recovery fails the attempt, and a retry takes its place.
+    auto recovered = fx->recover_expired(
+        t0 + 11s, 10, [](const schedule&, std::int64_t) { return std::optional<duration>{5s}; },
+        [n = 0](auto) mutable { return "id_" + std::to_string(++n); });
+    REQUIRE(recovered.has_value());
+    CHECK(*recovered == 1);
+    auto failed = must_get_run(fx.reopen(), "run_1");
+    CHECK(failed.status == run_status::failed);
+    CHECK(failed.error_text == "worker lease expired during execution");
+    CHECK(failed.started_at == t0 + 1s);
+    // The old worker finishes late: refused, the run is not touched.
+    auto late = fx->finish_run(success(first, t0 + 12s));
+    REQUIRE_FALSE(late.has_value());
+    CHECK(late.error().code == errc::stale_fence);
+    CHECK(fx->renew_lease("run_1", first.fencing_token, t0 + 12s, t0 + 40s).error().code == errc::stale_fence);
+    CHECK(must_get_run(*fx, "run_1") == failed);
+    auto retry = fx->list_runs(run_filter{std::nullopt, run_status::retry_scheduled}, {}).value().items;
+    REQUIRE(retry.size() == 1);
+    CHECK(retry[0].attempt == 2);
+    CHECK(retry[0].occurrence_key == failed.occurrence_key);
+    CHECK(retry[0].retry_available_at == t0 + 16s);
+    CHECK(fx->eligible_runs(t0 + 15s, 10).value().empty());
+    CHECK(fx->eligible_runs(t0 + 16s, 10).value().size() == 1);
+}
+
+TEMPLATE_TEST_CASE("lease recovery puts a claimed run back and dead-letters an exhausted one", "[store][lease]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    REQUIRE(fx->trigger(pending_run(a, "run_1", t0, t0)).has_value());
+    REQUIRE(fx->trigger(pending_run(a, "run_2", t0 + 1s, t0)).has_value());
+    auto no_retry = [](const schedule&, std::int64_t) { return std::optional<duration>{}; };
+    auto ids = [n = 0](auto) mutable { return "gen_" + std::to_string(++n); };
+    auto c1 = fx->claim_run("run_1", "w1", t0 + 1s, 10s, always(overlap_action::claim)).value().claimed.value();
+    auto c2 = fx->claim_run("run_2", "w1", t0 + 1s, 20s, always(overlap_action::claim)).value().claimed.value();
+    REQUIRE(fx->start_run("run_2", c2.fencing_token, t0 + 2s).has_value());
+    CHECK(fx->recover_expired(t0 + 10s, 10, no_retry, ids).value() == 0);  // not yet expired
+    CHECK(fx->recover_expired(t0 + 30s, 10, no_retry, ids).value() == 2);
+    auto& s = fx.reopen();
+    auto r1 = must_get_run(s, "run_1");
+    CHECK(r1.status == run_status::pending);
+    CHECK_FALSE(r1.claimed_by_worker_id.has_value());
+    CHECK(r1.fencing_token == c1.fencing_token);  // the next claim gets a newer token
+    auto r2 = must_get_run(s, "run_2");
+    CHECK(r2.status == run_status::dead_lettered);
+    auto letters = s.list_dead_letters({}, {}).value().items;
+    REQUIRE(letters.size() == 1);
+    CHECK(letters[0].run == "run_2");
+    CHECK(letters[0].reason == "worker lease expired during execution");
+    auto again = s.claim_run("run_1", "w2", t0 + 31s, 10s, always(overlap_action::claim)).value().claimed.value();
+    CHECK(again.fencing_token == c1.fencing_token + 1);
+    CHECK(s.start_run("run_1", c1.fencing_token, t0 + 32s).error().code == errc::stale_fence);
+}
+
+TEMPLATE_TEST_CASE("finishing a failure writes the retry or the dead letter in the same change", "[store][finish]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    REQUIRE(fx->trigger(pending_run(a, "run_1", t0, t0)).has_value());
+    auto c = fx->claim_run("run_1", "w", t0, 30s, always(overlap_action::claim)).value().claimed.value();
+    finish_request f;
+    f.run = "run_1";
+    f.fencing_token = c.fencing_token;
+    f.at = t0 + 3s;
+    f.outcome = run_status::failed;
+    f.exit_code = 3;
+    f.error_text = "exit status 3";
+    f.retry_delay = 30s;
+    f.new_run_id = "run_1b";
+    REQUIRE(fx->finish_run(f).has_value());
+    auto& s = fx.reopen();
+    CHECK(must_get_run(s, "run_1").status == run_status::failed);
+    auto retry = must_get_run(s, "run_1b");
+    CHECK(retry.status == run_status::retry_scheduled);
+    CHECK(retry.attempt == 2);
+    CHECK(retry.due_time == t0 + 33s);
+    CHECK_FALSE(s.get_schedule("sch_a").value()->last_run_at.has_value());  // only a success moves it
+
+    auto c2 = s.claim_run("run_1b", "w", t0 + 33s, 30s, always(overlap_action::claim)).value().claimed.value();
+    f.run = "run_1b";
+    f.fencing_token = c2.fencing_token;
+    f.at = t0 + 40s;
+    f.retry_delay.reset();
+    f.result_json = R"({"k":1})";
+    f.dead_letter_id = "dlq_1";
+    REQUIRE(s.finish_run(f).has_value());
+    auto& s2 = fx.reopen();
+    CHECK(must_get_run(s2, "run_1b").status == run_status::dead_lettered);
+    auto letters = s2.list_dead_letters(dead_letter_filter{"sch_a"}, {}).value().items;
+    REQUIRE(letters.size() == 1);
+    CHECK(letters[0] == dead_letter{"dlq_1", "run_1b", "sch_a", occurrence_key("sch_a", t0), "exit status 3",
+                                    R"({"k":1})", t0 + 40s});
+    CHECK(s2.list_dead_letters(dead_letter_filter{"sch_other"}, {}).value().items.empty());
+    CHECK(kinds(s2).back() == "dead_lettered");
+}
+
+TEMPLATE_TEST_CASE("a requeued attempt follows a drained one", "[store][finish]", WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    REQUIRE(fx->trigger(pending_run(a, "run_1", t0, t0)).has_value());
+    auto c = fx->claim_run("run_1", "w", t0, 30s, always(overlap_action::claim)).value().claimed.value();
+    finish_request f;
+    f.run = "run_1";
+    f.fencing_token = c.fencing_token;
+    f.at = t0 + 3s;
+    f.outcome = run_status::cancelled;
+    f.error_text = "interrupted by shutdown";
+    f.requeue = true;
+    f.new_run_id = "run_1r";
+    REQUIRE(fx->finish_run(f).has_value());
+    auto& s = fx.reopen();
+    CHECK(must_get_run(s, "run_1").status == run_status::cancelled);
+    auto next = must_get_run(s, "run_1r");
+    CHECK(next.status == run_status::pending);
+    CHECK(next.due_time == t0 + 3s);
+    CHECK(next.attempt == 2);
+    CHECK(kinds(s).back() == "run_requeued");
+}
+
+TEMPLATE_TEST_CASE("claims apply the overlap decision inside the transaction", "[store][claim]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(fx->trigger(pending_run(a, "run_" + std::to_string(i), t0 + std::chrono::seconds{i}, t0)).has_value());
+    }
+    std::vector<overlap_state> seen;
+    auto record = [&](overlap_action a) {
+        return [&seen, a](overlap_state st) noexcept {
+            seen.push_back(st);
+            return a;
+        };
+    };
+    REQUIRE(fx->claim_run("run_0", "w", t0 + 5s, 30s, record(overlap_action::claim)).value().claimed);
+    auto waited = fx->claim_run("run_1", "w", t0 + 5s, 30s, record(overlap_action::wait));
+    REQUIRE(waited.has_value());
+    CHECK_FALSE(waited->claimed.has_value());
+    CHECK(must_get_run(*fx, "run_1").status == run_status::pending);
+    auto sup = fx->claim_run("run_1", "w", t0 + 5s, 30s, record(overlap_action::supersede));
+    REQUIRE(sup.has_value());
+    auto superseded = must_get_run(fx.reopen(), "run_1");
+    CHECK(superseded.status == run_status::skipped);
+    CHECK(superseded.error_text == "superseded by newer queued occurrence");
+    auto cancel = fx->claim_run("run_2", "w", t0 + 5s, 30s, record(overlap_action::cancel_active));
+    REQUIRE(cancel.has_value());
+    CHECK(cancel->cancel == std::vector<std::string>{"run_0"});
+    REQUIRE(seen.size() == 4);
+    CHECK(seen[0].active == 0);
+    CHECK(seen[0].newest_waiting == false);  // run_1 and run_2 are newer
+    CHECK(seen[1].active == 1);
+    CHECK(seen[3].newest_waiting == true);
+    CHECK(seen[3].max_concurrency == 1);
+    // Not eligible (not yet due, or no longer waiting): a conflict, nothing written.
+    CHECK(fx->claim_run("run_0", "w", t0 + 5s, 30s, always(overlap_action::claim)).error().code == errc::conflict);
+    CHECK(fx->claim_run("run_missing", "w", t0, 30s, always(overlap_action::claim)).error().code == errc::not_found);
+}
+
+TEMPLATE_TEST_CASE("of concurrent claimers of one run exactly one wins", "[store][claim][concurrency]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    constexpr int runs = 20;
+    for (int i = 0; i < runs; ++i) {
+        REQUIRE(fx->trigger(pending_run(a, "run_" + std::to_string(i), t0 + std::chrono::seconds{i}, t0)).has_value());
+    }
+    std::atomic<int> wins{0}, conflicts{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 8; ++w) {
+        threads.emplace_back([&, w] {
+            for (int i = 0; i < runs; ++i) {
+                auto c = fx->claim_run("run_" + std::to_string(i), "w" + std::to_string(w), t0 + 1h, 30s,
+                                       [](overlap_state) noexcept { return overlap_action::claim; });
+                if (c && c->claimed) {
+                    ++wins;
+                } else if (!c && c.error().code == errc::conflict) {
+                    ++conflicts;
+                } else {
+                    ++other;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    CHECK(wins == runs);
+    CHECK(conflicts == runs * 7);
+    CHECK(other == 0);
+    auto& s = fx.reopen();
+    for (int i = 0; i < runs; ++i) {
+        CHECK(must_get_run(s, "run_" + std::to_string(i)).fencing_token == 1);
+    }
+    auto events = ledger(s);
+    CHECK(events.back().seq == static_cast<std::int64_t>(events.size()));
+}
+
+TEMPLATE_TEST_CASE("cancelling and deleting stop waiting runs", "[store][cancel]", WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    REQUIRE(fx->trigger(pending_run(a, "run_1", t0, t0)).has_value());
+    REQUIRE(fx->trigger(pending_run(a, "run_2", t0 + 1s, t0)).has_value());
+    REQUIRE(fx->trigger(pending_run(a, "run_3", t0 + 2s, t0)).has_value());
+    auto c = fx->cancel_waiting_run("run_1", t0 + 5s, "operator said so");
+    REQUIRE(c.has_value());
+    CHECK(c->status == run_status::cancelled);
+    auto claimed = fx->claim_run("run_2", "w", t0 + 5s, 30s, always(overlap_action::claim)).value().claimed.value();
+    CHECK(fx->cancel_waiting_run("run_2", t0 + 5s, "x").value().status == run_status::claimed);  // caller stops it
+    REQUIRE(fx->delete_schedule("sch_a", t0 + 6s).has_value());
+    auto& s = fx.reopen();
+    CHECK(must_get_run(s, "run_1").error_text == "operator said so");
+    CHECK(must_get_run(s, "run_3").status == run_status::cancelled);
+    CHECK(must_get_run(s, "run_3").error_text == "schedule deleted");
+    CHECK(must_get_run(s, "run_2").status == run_status::claimed);
+    CHECK(s.eligible_runs(t0 + 1h, 10).value().empty());
+    CHECK(s.trigger(pending_run(a, "run_4", t0, t0)).error().code == errc::not_found);
+    CHECK(s.cancel_waiting_run("run_missing", t0, "x").error().code == errc::not_found);
+}
+
+TEMPLATE_TEST_CASE("counts report what status and metrics need", "[store][counts]", WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    auto b = interval_schedule("sch_b", "beta", t0);
+    b.enabled = false;
+    b.paused_at = t0;
+    must_create(*fx, b);
+    REQUIRE(fx->trigger(pending_run(a, "run_1", t0, t0)).has_value());
+    REQUIRE(fx->trigger(pending_run(a, "run_2", t0 + 1h, t0)).has_value());
+    REQUIRE(fx->claim_run("run_1", "w", t0, 10s, always(overlap_action::claim)).has_value());
+    auto c = fx.reopen().counts(t0 + 20s).value();
+    CHECK(c.schedules == 2);
+    CHECK(c.schedules_enabled == 1);
+    CHECK(c.runs == 2);
+    CHECK(c.runs_due == 0);
+    CHECK(c.by_status[static_cast<std::size_t>(run_status::claimed)] == 1);
+    CHECK(c.by_status[static_cast<std::size_t>(run_status::pending)] == 1);
+    CHECK(c.leases_active == 1);
+    CHECK(c.claimed_but_expired == 1);
+    CHECK(c.last_seq == 5);
+    CHECK(fx->counts(t0 + 2h).value().runs_due == 1);
+}
+
+TEMPLATE_TEST_CASE("replaying the ledger rebuilds the same projection", "[store][ledger][replay]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    must_create(*fx, interval_schedule("sch_b", "beta", t0 + 1s));
+    REQUIRE(fx->apply_plan(std::vector{plan_one(a, "run_1", 60s, t0)}, t0).has_value());
+    REQUIRE(fx->trigger(pending_run(a, "run_2", t0 + 2s, t0 + 2s)).has_value());
+    auto c = fx->claim_run("run_1", "w", t0 + 3s, 30s, always(overlap_action::claim)).value().claimed.value();
+    REQUIRE(fx->start_run("run_1", c.fencing_token, t0 + 4s).has_value());
+    REQUIRE(fx->finish_run(success(c, t0 + 5s)).has_value());
+    auto c2 = fx->claim_run("run_2", "w", t0 + 6s, 30s, always(overlap_action::claim)).value().claimed.value();
+    finish_request f;
+    f.run = "run_2";
+    f.fencing_token = c2.fencing_token;
+    f.at = t0 + 7s;
+    f.outcome = run_status::failed;
+    f.error_text = "boom";
+    f.dead_letter_id = "dlq_1";
+    REQUIRE(fx->finish_run(f).has_value());
+    REQUIRE(fx->pause_schedule("sch_b", t0 + 8s).has_value());
+    REQUIRE(fx->delete_schedule("sch_b", t0 + 9s).has_value());
+
+    stores::memory_store rebuilt{stores::memory_backend{}};
+    auto replayed = replay_ledger(fx.reopen(), rebuilt.backend(), 3);  // small chunks on purpose
+    REQUIRE(replayed.has_value());
+    CHECK(*replayed == fx->last_seq().value());
+    expect_same_projection(fx, rebuilt);
+}

@@ -1,0 +1,417 @@
+// What only the SQLite store has: pragmas, migrations, append-only triggers, indexes, files.
+#include <wakeplane/stores/sqlite.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include <wakeplane/replay.hpp>
+
+#include "../../stores/sqlite/connection.hpp"
+#include "../../stores/sqlite/queries.hpp"
+#include "../support.hpp"
+#include "sqlite_fixture.hpp"
+
+using namespace wakeplane;
+using namespace wakeplane::testing;
+using namespace std::chrono_literals;
+using stores::sqlite_detail::connection;
+using stores::sqlite_detail::connection_role;
+
+namespace {
+
+const time_point t0 = at("2026-03-12T10:00:00Z");
+
+/// Opens a connection the way the store opens its own.
+connection connect(const std::filesystem::path& file, connection_role role = connection_role::writer) {
+    auto c = connection::open(file, role, 5000ms);
+    REQUIRE(c.has_value());
+    return std::move(*c);
+}
+
+std::unique_ptr<stores::sqlite_store> must_open(const stores::sqlite_options& options) {
+    auto s = stores::open_sqlite_store(options);
+    if (!s) {
+        FAIL(s.error().message);
+    }
+    return std::move(*s);
+}
+
+/// A store with one schedule and one triggered run: ledger sequences 1 and 2.
+std::unique_ptr<stores::sqlite_store> seeded(const stores::sqlite_options& options) {
+    auto s = must_open(options);
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    REQUIRE(s->create_schedule(sc).has_value());
+    REQUIRE(s->trigger(pending_run(sc, "run_1", t0, t0)).has_value());
+    return s;
+}
+
+std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in{file};
+    return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
+struct shell_outcome {
+    int exit_status = -1;
+    std::string stderr_text;
+};
+
+/// Runs the real `sqlite3` shell on `file` as a child process, the way an operator would.
+shell_outcome sqlite3_shell(const temp_dir& dir, const std::filesystem::path& file, const std::string& sql) {
+    const auto err = dir.path() / "shell.err";
+    const std::string command =
+        "sqlite3 '" + file.string() + "' \"" + sql + "\" >/dev/null 2>'" + err.string() + "'";
+    const int raw = std::system(command.c_str());
+    shell_outcome out;
+    out.exit_status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    out.stderr_text = read_text(err);
+    return out;
+}
+
+/// The `detail` column of EXPLAIN QUERY PLAN, one line per step.
+std::string query_plan(connection& c, std::string_view query) {
+    auto st = c.prepare("EXPLAIN QUERY PLAN " + std::string(query));
+    REQUIRE(st.has_value());
+    std::string plan;
+    for (;;) {
+        auto row = st->step();
+        REQUIRE(row.has_value());
+        if (!*row) {
+            return plan;
+        }
+        plan += std::string(st->text(3)) + "\n";
+    }
+}
+
+std::int64_t ledger_rows(connection& c) {
+    auto n = c.query_integer("SELECT count(*) FROM ledger");
+    REQUIRE(n.has_value());
+    return *n;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite: every connection runs in WAL mode with synchronous FULL, foreign keys and a busy timeout",
+          "[store][sqlite]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    auto store = must_open({file, 1234ms});
+    for (auto role : {connection_role::writer, connection_role::reader}) {
+        auto c = connection::open(file, role, 1234ms);
+        REQUIRE(c.has_value());
+        CHECK(c->query_text("PRAGMA journal_mode").value() == "wal");
+        CHECK(c->query_integer("PRAGMA synchronous").value() == 2);  // FULL
+        CHECK(c->query_integer("PRAGMA foreign_keys").value() == 1);
+        CHECK(c->query_integer("PRAGMA busy_timeout").value() == 1234);
+        CHECK(c->query_integer("PRAGMA query_only").value() == (role == connection_role::reader ? 1 : 0));
+    }
+    CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
+}
+
+TEST_CASE("sqlite: the ledger refuses updates, deletes and overwrites through a store connection",
+          "[store][sqlite][ledger]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    auto store = seeded({file});
+    const auto before = store->read_ledger({}).value();
+    auto c = connect(file);
+    for (const char* attempt : {"UPDATE ledger SET kind = 'run_started' WHERE seq = 1", "DELETE FROM ledger WHERE seq = 1",
+                                "DELETE FROM ledger",
+                                "INSERT OR REPLACE INTO ledger (seq, at_us, kind, schedule_id, data)"
+                                " VALUES (1, 0, 'schedule_created', 'sch_x', '{}')"}) {
+        INFO(attempt);
+        auto refused = c.execute_script(attempt);
+        REQUIRE_FALSE(refused.has_value());
+        CHECK(refused.error().code == errc::storage);
+        CHECK_THAT(refused.error().message, Catch::Contains("ledger is append-only"));
+    }
+    CHECK(store->read_ledger({}).value() == before);
+    REQUIRE(store->pause_schedule("sch_a", t0 + 1s).has_value());  // appending still works
+    CHECK(store->last_seq().value() == 3);
+}
+
+TEST_CASE("sqlite: the ledger refuses updates and deletes from the sqlite3 shell", "[store][sqlite][ledger]") {
+    REQUIRE(std::system("command -v sqlite3 >/dev/null 2>&1") == 0);  // scripts/bootstrap installs it
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    auto store = seeded({file});
+    const auto before = store->read_ledger({}).value();
+    for (const char* attempt : {"UPDATE ledger SET kind = 'run_started' WHERE seq = 1;", "DELETE FROM ledger WHERE seq = 2;",
+                                "DELETE FROM ledger;",
+                                "REPLACE INTO ledger (seq, at_us, kind, schedule_id, data)"
+                                " VALUES (2, 0, 'schedule_created', 'sch_x', '{}');"}) {
+        INFO(attempt);
+        auto out = sqlite3_shell(dir, file, attempt);
+        CHECK(out.exit_status != 0);
+        CHECK_THAT(out.stderr_text, Catch::Contains("ledger is append-only"));
+    }
+    auto readable = sqlite3_shell(dir, file, "SELECT count(*) FROM ledger;");
+    CHECK(readable.exit_status == 0);  // the shell did open the file: the triggers refused
+    CHECK(store->read_ledger({}).value() == before);
+}
+
+TEST_CASE("sqlite: a file at an older schema version is migrated and keeps its rows", "[store][sqlite][migration]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    stores::sqlite_options v1{file};
+    v1.migrate_to = 1;
+    {
+        auto old = seeded(v1);
+        CHECK(old->backend().schema_version().value() == 1);
+        // A store at version 1 works, only without the listing indexes.
+        CHECK(old->list_runs({}, {}).value().items.size() == 1);
+    }
+    {
+        auto c = connect(file);
+        CHECK(c.query_integer("SELECT count(*) FROM sqlite_schema WHERE name = 'runs_by_created'").value() == 0);
+    }
+    auto store = must_open({file});
+    CHECK(store->backend().schema_version().value() == 2);
+    auto c = connect(file);
+    CHECK(c.query_integer("SELECT count(*) FROM sqlite_schema WHERE name = 'runs_by_created'").value() == 1);
+    CHECK(store->get_schedule("sch_a").value()->name == "alpha");
+    CHECK(store->get_run("run_1").value()->status == run_status::pending);
+    CHECK(store->read_ledger({}).value().size() == 2);
+    REQUIRE(store->pause_schedule("sch_a", t0 + 1s).has_value());
+    CHECK(store->last_seq().value() == 3);
+    // Opening asks for no version below the file's: nothing is downgraded.
+    CHECK(must_open(v1)->backend().schema_version().value() == 2);
+}
+
+TEST_CASE("sqlite: a file from a newer wakeplane is refused and left alone", "[store][sqlite][migration]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    seeded({file}).reset();
+    {
+        auto c = connect(file);
+        REQUIRE(c.execute_script("PRAGMA user_version = 7").has_value());
+    }
+    auto refused = stores::open_sqlite_store({file});
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == errc::storage);
+    CHECK_THAT(refused.error().message,
+               Catch::Contains("database schema version 7 is newer than this wakeplane (2); upgrade wakeplane"));
+    auto c = connect(file);
+    CHECK(c.query_integer("PRAGMA user_version").value() == 7);
+    CHECK(ledger_rows(c) == 2);
+}
+
+TEST_CASE("sqlite: a database that is not wakeplane's is refused", "[store][sqlite][migration]") {
+    temp_dir dir;
+    const auto file = dir.path() / "other.db";
+    {
+        auto c = connect(file);
+        REQUIRE(c.execute_script("CREATE TABLE notes (body TEXT)").has_value());
+    }
+    auto refused = stores::open_sqlite_store({file});
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == errc::storage);
+    CHECK_THAT(refused.error().message, Catch::Contains("not a wakeplane database"));
+    stores::sqlite_options bad_version{dir.path() / "new.db"};
+    bad_version.migrate_to = 3;
+    CHECK(stores::open_sqlite_store(bad_version).error().code == errc::bad_request);
+}
+
+TEST_CASE("sqlite: the hot queries use their partial indexes", "[store][sqlite][index]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    auto store = seeded({file});
+    auto c = connect(file);
+    namespace sql = stores::sqlite_detail::sql;
+    const auto due = query_plan(c, sql::due_schedules);
+    CHECK_THAT(due, Catch::Contains("USING INDEX schedules_due"));
+    CHECK_THAT(due, !Catch::Contains("SCAN"));
+    CHECK_THAT(query_plan(c, sql::next_due), Catch::Contains("schedules_due"));
+    CHECK_THAT(query_plan(c, sql::eligible_runs), Catch::Contains("USING INDEX runs_eligible"));
+    CHECK_THAT(query_plan(c, sql::expired_leases), Catch::Contains("USING INDEX runs_lease"));
+    CHECK_THAT(query_plan(c, sql::open_runs_of), Catch::Contains("USING INDEX runs_open"));
+    const auto append = query_plan(c, sql::append_event);  // the next-sequence check reads one row
+    CHECK_THAT(append, Catch::Contains("SEARCH ledger"));
+    CHECK_THAT(append, !Catch::Contains("SCAN ledger"));
+}
+
+TEST_CASE("sqlite: an unreadable or corrupt file is a storage error that says so", "[store][sqlite][errors]") {
+    temp_dir dir;
+    SECTION("not a database") {
+        const auto file = dir.path() / "garbage.db";
+        std::ofstream{file} << std::string(4096, 'x');
+        auto opened = stores::open_sqlite_store({file});
+        REQUIRE_FALSE(opened.has_value());
+        CHECK(opened.error().code == errc::storage);
+        CHECK_THAT(opened.error().message, Catch::Contains(file.string()));
+        CHECK_THAT(opened.error().message, Catch::Contains("file is not a database"));
+    }
+    SECTION("a directory that does not exist") {
+        const auto file = dir.path() / "missing" / "w.db";
+        auto opened = stores::open_sqlite_store({file});
+        REQUIRE_FALSE(opened.has_value());
+        CHECK(opened.error().code == errc::storage);
+        CHECK_THAT(opened.error().message, Catch::Contains("unable to open database file"));
+    }
+    SECTION("a directory in place of the file") {
+        auto opened = stores::open_sqlite_store({dir.path()});
+        REQUIRE_FALSE(opened.has_value());
+        CHECK(opened.error().code == errc::storage);
+    }
+    SECTION("no path") {
+        CHECK(stores::open_sqlite_store({}).error().code == errc::bad_request);
+    }
+}
+
+TEST_CASE("sqlite: readers see committed data only; a dropped transaction rolls back", "[store][sqlite][tx]") {
+    temp_dir dir;
+    auto store = seeded({dir.path() / "w.db"});
+    auto& backend = store->backend();
+    const auto sched = store->get_schedule("sch_a").value().value();
+    {
+        auto tx = backend.begin();
+        REQUIRE(tx.has_value());
+        REQUIRE(tx->insert_run(pending_run(sched, "run_2", t0 + 1min, t0)).value());
+        CHECK(tx->load_run("run_2").value().has_value());       // its own writes
+        CHECK_FALSE(backend.get_run("run_2").value().has_value());  // not committed yet
+        CHECK(backend.eligible_runs(t0 + 1h, 10).value().size() == 1);
+        REQUIRE(tx->commit().has_value());
+    }
+    CHECK(backend.get_run("run_2").value().has_value());
+    {
+        auto tx = backend.begin();
+        REQUIRE(tx.has_value());
+        REQUIRE(tx->insert_run(pending_run(sched, "run_3", t0 + 2min, t0)).value());
+    }
+    CHECK_FALSE(backend.get_run("run_3").value().has_value());
+    auto tx = backend.begin();  // the writer is free again
+    REQUIRE(tx.has_value());
+    CHECK_FALSE(tx->load_run("run_3").value().has_value());
+}
+
+TEST_CASE("sqlite: a repeated occurrence is not written, a repeated id is an error", "[store][sqlite][tx]") {
+    temp_dir dir;
+    auto store = seeded({dir.path() / "w.db"});
+    auto& backend = store->backend();
+    const auto sched = store->get_schedule("sch_a").value().value();
+    auto tx = backend.begin();
+    REQUIRE(tx.has_value());
+    const auto original = tx->load_run("run_1").value().value();
+    CHECK(tx->insert_run(original).value() == false);  // the same row again
+    CHECK(tx->insert_run(pending_run(sched, "run_other", t0, t0)).value() == false);  // same (key, attempt)
+    auto dup_id = tx->insert_run(pending_run(sched, "run_1", t0 + 5min, t0));
+    REQUIRE_FALSE(dup_id.has_value());
+    CHECK(dup_id.error().code == errc::storage);
+    CHECK_THAT(dup_id.error().message, Catch::Contains("run \"run_1\" exists already"));
+    auto next = original;
+    next.attempt = 2;  // the identity of a run never changes
+    CHECK(tx->put_run(next, original).error().code == errc::storage);
+    ledger_event e;
+    e.seq = 9;
+    e.kind = event_kind::schedule_updated;
+    e.schedule = "sch_a";
+    e.payload = sched;
+    CHECK_THAT(tx->append(e).error().message, Catch::Contains("ledger sequence 9 is not the next one"));
+    e.seq = 2;
+    CHECK(tx->append(e).error().code == errc::storage);  // taken: never overwritten
+}
+
+TEST_CASE("sqlite: a write lock held beyond the busy timeout is a storage error", "[store][sqlite][errors]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    auto first = must_open({file});
+    auto second = must_open({file, 0ms});  // another process, which will not wait
+    auto held = first->backend().begin();
+    REQUIRE(held.has_value());
+    auto refused = second->backend().begin();
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == errc::storage);
+    CHECK_THAT(refused.error().message, Catch::Contains("database is locked"));
+    CHECK(second->get_schedule("sch_a").value() == std::nullopt);  // reads are not blocked
+    REQUIRE(held->commit().has_value());
+    CHECK(second->backend().begin().has_value());
+}
+
+TEST_CASE("sqlite: concurrent readers see consistent snapshots while a writer commits", "[store][sqlite][concurrency]") {
+    temp_dir dir;
+    auto store = seeded({dir.path() / "w.db"});
+    const auto sched = store->get_schedule("sch_a").value().value();
+    constexpr int writes = 60;
+    std::atomic<bool> done{false};
+    std::atomic<int> failures{0}, inconsistent{0}, reads{0};
+    std::vector<std::thread> readers;
+    for (int i = 0; i < 4; ++i) {
+        readers.emplace_back([&] {
+            std::int64_t seen = 0;
+            // At least one read after the writer finished, so the last check sees every write.
+            for (bool last = false; !last;) {
+                last = done.load();
+                auto c = store->counts(t0);
+                auto seq = store->last_seq();
+                if (!c || !seq) {
+                    ++failures;
+                    continue;
+                }
+                ++reads;
+                // One event for the schedule, then one per run (trigger); never a half-written write.
+                if (c->last_seq != 1 + c->runs || c->last_seq < seen || *seq < c->last_seq) {
+                    ++inconsistent;
+                }
+                seen = *seq;
+                if (last && seen != 1 + 1 + writes) {
+                    ++inconsistent;
+                }
+            }
+        });
+    }
+    int written = 0;
+    for (int i = 0; i < writes; ++i) {
+        written += store->trigger(pending_run(sched, "run_w" + std::to_string(i), t0 + std::chrono::seconds{i + 1}, t0))
+                       .has_value();
+    }
+    done = true;
+    for (auto& t : readers) {
+        t.join();
+    }
+    CHECK(written == writes);
+    CHECK(failures == 0);
+    CHECK(inconsistent == 0);
+    CHECK(reads >= 4);
+    CHECK(store->counts(t0).value().runs == 1 + writes);
+}
+
+TEST_CASE("sqlite: a ledger replayed into an empty SQLite file rebuilds the same rows", "[store][sqlite][replay]") {
+    temp_dir dir;
+    auto source = seeded({dir.path() / "source.db"});
+    auto claimed = source->claim_run("run_1", "w", t0 + 1s, 30s, [](overlap_state) noexcept {
+        return overlap_action::claim;
+    });
+    REQUIRE(claimed.has_value());
+    finish_request f;
+    f.run = "run_1";
+    f.fencing_token = claimed->claimed.value().fencing_token;
+    f.at = t0 + 2s;
+    f.outcome = run_status::failed;
+    f.error_text = "boom";
+    f.receipts.push_back(receipt{"rcpt_1", "run_1", "stderr", "text/plain", "boom\n", false, t0 + 2s});
+    f.dead_letter_id = "dlq_1";
+    REQUIRE(source->finish_run(f).has_value());
+    REQUIRE(source->update_schedule([&] {
+        auto s = source->get_schedule("sch_a").value().value();
+        s.name = "renamed";
+        return s;
+    }()).has_value());
+
+    auto target = must_open({dir.path() / "target.db"});
+    REQUIRE(replay_ledger(*source, target->backend(), 2).value() == source->last_seq().value());
+    const schedule_filter every{std::nullopt, true};
+    CHECK(target->list_schedules(every, {}).value().items == source->list_schedules(every, {}).value().items);
+    CHECK(target->list_runs({}, {}).value().items == source->list_runs({}, {}).value().items);
+    CHECK(target->list_receipts("run_1").value() == source->list_receipts("run_1").value());
+    CHECK(target->list_dead_letters({}, {}).value().items == source->list_dead_letters({}, {}).value().items);
+    CHECK(target->read_ledger({}).value() == source->read_ledger({}).value());
+    CHECK(target->counts(t0).value() == source->counts(t0).value());
+}
