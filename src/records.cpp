@@ -2,6 +2,9 @@
 #include <wakeplane/ledger.hpp>
 
 #include <array>
+#include <map>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,14 +19,163 @@ constexpr std::array<std::string_view, 19> event_names = {
     "occurrence_coalesced", "run_triggered", "run_claimed", "run_started", "lease_renewed", "run_finished",
     "retry_scheduled", "run_requeued", "dead_lettered", "lease_recovered"};
 
-json time_json(time_point t) { return format_rfc3339(t); }
 
-json opt_time(const std::optional<time_point>& t) { return t ? json(format_rfc3339(*t)) : json(nullptr); }
+/// Writes JSON straight into a string: stores encode a record or an event for every write, so
+/// this skips building a DOM (what nlohmann's dump would need) and allocates once per record.
+class json_writer {
+public:
+    json_writer() { out_.reserve(512); }
 
-template <class T>
-json opt(const std::optional<T>& v) {
-    return v ? json(*v) : json(nullptr);
-}
+    json_writer& open() {
+        comma();
+        out_ += '{';
+        first_ = true;
+        return *this;
+    }
+    json_writer& close() {
+        out_ += '}';
+        first_ = false;
+        return *this;
+    }
+    json_writer& open_array() {
+        comma();
+        out_ += '[';
+        first_ = true;
+        return *this;
+    }
+    json_writer& close_array() {
+        out_ += ']';
+        first_ = false;
+        return *this;
+    }
+    json_writer& key(std::string_view k) {
+        comma();
+        quoted(k);
+        out_ += ':';
+        first_ = true;  // the value follows without a comma
+        return *this;
+    }
+    json_writer& str(std::string_view v) {
+        comma();
+        quoted(v);
+        return *this;
+    }
+    json_writer& i64(std::int64_t v) {
+        comma();
+        out_ += std::to_string(v);
+        return *this;
+    }
+    json_writer& boolean(bool v) {
+        comma();
+        out_ += v ? "true" : "false";
+        return *this;
+    }
+    json_writer& null() {
+        comma();
+        out_ += "null";
+        return *this;
+    }
+    /// Inserts already-encoded JSON.
+    json_writer& raw(std::string_view v) {
+        comma();
+        out_ += v;
+        return *this;
+    }
+    json_writer& time(time_point t) { return str(format_rfc3339(t)); }
+    json_writer& time(const std::optional<time_point>& t) { return t ? time(*t) : null(); }
+    json_writer& opt_str(const std::optional<std::string>& v) { return v ? str(std::string_view{*v}) : null(); }
+    json_writer& opt_i64(const std::optional<std::int64_t>& v) { return v ? i64(*v) : null(); }
+    json_writer& strings(const std::vector<std::string>& v) {
+        open_array();
+        for (const auto& x : v) {
+            str(x);
+        }
+        return close_array();
+    }
+    json_writer& string_map(const std::map<std::string, std::string>& m) {
+        open();
+        for (const auto& [k, v] : m) {
+            key(k).str(v);
+        }
+        return close();
+    }
+
+    [[nodiscard]] std::string take() { return std::move(out_); }
+
+private:
+    void comma() {
+        if (!first_) {
+            out_ += ',';
+        }
+        first_ = false;
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped, valid UTF-8 kept as
+    /// it is, and each byte of an invalid sequence replaced by U+FFFD, so any output a program
+    /// printed becomes a record that reads back (as the original's JSON encoder does).
+    void quoted(std::string_view v) {
+        out_ += '"';
+        for (std::size_t i = 0; i < v.size();) {
+            const auto c = static_cast<unsigned char>(v[i]);
+            if (c >= 0x80) {
+                const std::size_t n = utf8_length(v.substr(i));
+                if (n == 0) {
+                    out_ += "\xEF\xBF\xBD";
+                    ++i;
+                } else {
+                    out_.append(v.substr(i, n));
+                    i += n;
+                }
+                continue;
+            }
+            switch (c) {
+            case '"': out_ += "\\\""; break;
+            case '\\': out_ += "\\\\"; break;
+            case '\n': out_ += "\\n"; break;
+            case '\r': out_ += "\\r"; break;
+            case '\t': out_ += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    out_ += "\\u00";
+                    out_ += hex[(c >> 4) & 0xF];
+                    out_ += hex[c & 0xF];
+                } else {
+                    out_ += static_cast<char>(c);
+                }
+            }
+            ++i;
+        }
+        out_ += '"';
+    }
+
+    /// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong
+    /// forms, no surrogates, nothing above U+10FFFF), or 0 when it is not one.
+    static std::size_t utf8_length(std::string_view s) noexcept {
+        const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+        const auto cont = [&](std::size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
+        const unsigned char c = b(0);
+        if (c >= 0xC2 && c <= 0xDF) {
+            return cont(1) ? 2 : 0;
+        }
+        if (c >= 0xE0 && c <= 0xEF) {
+            if (!cont(1) || !cont(2) || (c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) {
+                return 0;
+            }
+            return 3;
+        }
+        if (c >= 0xF0 && c <= 0xF4) {
+            if (!cont(1) || !cont(2) || !cont(3) || (c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) {
+                return 0;
+            }
+            return 4;
+        }
+        return 0;
+    }
+
+    std::string out_;
+    bool first_ = true;
+};
 
 /// Reading records is strict: a record that does not decode is corruption, reported, never guessed.
 struct reader {
@@ -73,46 +225,35 @@ struct reader {
     }
 };
 
-json schedule_json(const schedule& s) {
-    json spec = {{"kind", s.spec.kind},
-                 {"expr", s.spec.expr},
-                 {"every_seconds", s.spec.every_seconds},
-                 {"anchor_at", opt_time(s.spec.anchor_at)},
-                 {"at", opt_time(s.spec.at)},
-                 {"dst_gap", to_string(s.spec.dst.gap)},
-                 {"dst_repeated", to_string(s.spec.dst.repeated)}};
-    json target = {{"kind", s.target.kind},       {"method", s.target.method},
-                   {"url", s.target.url},         {"headers", s.target.headers},
-                   {"body_json", s.target.body_json}, {"command", s.target.command},
-                   {"args", s.target.args},       {"workflow_id", s.target.workflow_id},
-                   {"input_json", s.target.input_json}};
-    json policy = {{"overlap", s.policy.overlap},
-                   {"misfire", s.policy.misfire},
-                   {"timeout_seconds", s.policy.timeout_seconds},
-                   {"max_concurrency", s.policy.max_concurrency},
-                   {"misfire_grace_seconds", s.policy.misfire_grace_seconds},
-                   {"catch_up_limit", s.policy.catch_up_limit},
-                   {"jitter_seconds", s.policy.jitter_seconds}};
-    json retry = {{"max_attempts", s.retry.max_attempts},
-                  {"strategy", s.retry.strategy},
-                  {"initial_delay_seconds", s.retry.initial_delay_seconds},
-                  {"max_delay_seconds", s.retry.max_delay_seconds}};
-    return {{"id", s.id},
-            {"name", s.name},
-            {"enabled", s.enabled},
-            {"timezone", s.timezone},
-            {"schedule", spec},
-            {"target", target},
-            {"policy", policy},
-            {"retry", retry},
-            {"start_at", opt_time(s.start_at)},
-            {"end_at", opt_time(s.end_at)},
-            {"paused_at", opt_time(s.paused_at)},
-            {"next_run_at", opt_time(s.next_run_at)},
-            {"last_run_at", opt_time(s.last_run_at)},
-            {"created_at", time_json(s.created_at)},
-            {"updated_at", time_json(s.updated_at)},
-            {"deleted", s.deleted}};
+void write_schedule(json_writer& w, const schedule& s) {
+    w.open();
+    w.key("id").str(s.id).key("name").str(s.name).key("enabled").boolean(s.enabled).key("timezone").str(s.timezone);
+    w.key("schedule").open();
+    w.key("kind").str(s.spec.kind).key("expr").str(s.spec.expr).key("every_seconds").i64(s.spec.every_seconds);
+    w.key("anchor_at").time(s.spec.anchor_at).key("at").time(s.spec.at);
+    w.key("dst_gap").str(to_string(s.spec.dst.gap)).key("dst_repeated").str(to_string(s.spec.dst.repeated));
+    w.close();
+    w.key("target").open();
+    w.key("kind").str(s.target.kind).key("method").str(s.target.method).key("url").str(s.target.url);
+    w.key("headers").string_map(s.target.headers).key("body_json").str(s.target.body_json);
+    w.key("command").str(s.target.command).key("args").strings(s.target.args);
+    w.key("workflow_id").str(s.target.workflow_id).key("input_json").str(s.target.input_json);
+    w.close();
+    w.key("policy").open();
+    w.key("overlap").str(s.policy.overlap).key("misfire").str(s.policy.misfire);
+    w.key("timeout_seconds").i64(s.policy.timeout_seconds).key("max_concurrency").i64(s.policy.max_concurrency);
+    w.key("misfire_grace_seconds").i64(s.policy.misfire_grace_seconds);
+    w.key("catch_up_limit").i64(s.policy.catch_up_limit).key("jitter_seconds").i64(s.policy.jitter_seconds);
+    w.close();
+    w.key("retry").open();
+    w.key("max_attempts").i64(s.retry.max_attempts).key("strategy").str(s.retry.strategy);
+    w.key("initial_delay_seconds").i64(s.retry.initial_delay_seconds);
+    w.key("max_delay_seconds").i64(s.retry.max_delay_seconds);
+    w.close();
+    w.key("start_at").time(s.start_at).key("end_at").time(s.end_at).key("paused_at").time(s.paused_at);
+    w.key("next_run_at").time(s.next_run_at).key("last_run_at").time(s.last_run_at);
+    w.key("created_at").time(s.created_at).key("updated_at").time(s.updated_at).key("deleted").boolean(s.deleted);
+    w.close();
 }
 
 schedule schedule_from(const json& j) {
@@ -168,28 +309,20 @@ schedule schedule_from(const json& j) {
     return s;
 }
 
-json run_json(const run& x) {
-    return {{"id", x.id},
-            {"schedule_id", x.schedule},
-            {"occurrence_key", x.occurrence_key},
-            {"nominal_time", time_json(x.nominal_time)},
-            {"due_time", time_json(x.due_time)},
-            {"status", to_string(x.status)},
-            {"attempt", x.attempt},
-            {"claimed_by_worker_id", opt(x.claimed_by_worker_id)},
-            {"claim_expires_at", opt_time(x.claim_expires_at)},
-            {"started_at", opt_time(x.started_at)},
-            {"finished_at", opt_time(x.finished_at)},
-            {"http_status_code", opt(x.http_status_code)},
-            {"exit_code", opt(x.exit_code)},
-            {"result_json", opt(x.result_json)},
-            {"error_text", opt(x.error_text)},
-            {"retry_available_at", opt_time(x.retry_available_at)},
-            {"trigger_reason", opt(x.trigger_reason)},
-            {"fencing_token", x.fencing_token},
-            {"created_at", time_json(x.created_at)},
-            {"updated_at", time_json(x.updated_at)},
-            {"requeued_attempts", x.requeued_attempts}};
+void write_run(json_writer& w, const run& x) {
+    w.open();
+    w.key("id").str(x.id).key("schedule_id").str(x.schedule).key("occurrence_key").str(x.occurrence_key);
+    w.key("nominal_time").time(x.nominal_time).key("due_time").time(x.due_time);
+    w.key("status").str(to_string(x.status)).key("attempt").i64(x.attempt);
+    w.key("claimed_by_worker_id").opt_str(x.claimed_by_worker_id).key("claim_expires_at").time(x.claim_expires_at);
+    w.key("started_at").time(x.started_at).key("finished_at").time(x.finished_at);
+    w.key("http_status_code").opt_i64(x.http_status_code).key("exit_code").opt_i64(x.exit_code);
+    w.key("result_json").opt_str(x.result_json).key("error_text").opt_str(x.error_text);
+    w.key("retry_available_at").time(x.retry_available_at).key("trigger_reason").opt_str(x.trigger_reason);
+    w.key("fencing_token").i64(x.fencing_token);
+    w.key("created_at").time(x.created_at).key("updated_at").time(x.updated_at);
+    w.key("requeued_attempts").i64(x.requeued_attempts);
+    w.close();
 }
 
 run run_from(const json& j) {
@@ -223,10 +356,12 @@ run run_from(const json& j) {
     return x;
 }
 
-json receipt_json(const receipt& x) {
-    return {{"id", x.id},     {"run_id", x.run},           {"receipt_kind", x.receipt_kind},
-            {"content_type", x.content_type}, {"body", x.body}, {"truncated", x.truncated},
-            {"created_at", time_json(x.created_at)}};
+void write_receipt(json_writer& w, const receipt& x) {
+    w.open();
+    w.key("id").str(x.id).key("run_id").str(x.run).key("receipt_kind").str(x.receipt_kind);
+    w.key("content_type").str(x.content_type).key("body").str(x.body).key("truncated").boolean(x.truncated);
+    w.key("created_at").time(x.created_at);
+    w.close();
 }
 
 receipt receipt_from(const json& j) {
@@ -235,10 +370,12 @@ receipt receipt_from(const json& j) {
                    r.str("body"), r.boolean("truncated"), r.time("created_at")};
 }
 
-json dead_letter_json(const dead_letter& d) {
-    return {{"id", d.id},         {"run_id", d.run},       {"schedule_id", d.schedule},
-            {"occurrence_key", d.occurrence_key}, {"reason", d.reason}, {"payload_json", opt(d.payload_json)},
-            {"created_at", time_json(d.created_at)}};
+void write_dead_letter(json_writer& w, const dead_letter& d) {
+    w.open();
+    w.key("id").str(d.id).key("run_id").str(d.run).key("schedule_id").str(d.schedule);
+    w.key("occurrence_key").str(d.occurrence_key).key("reason").str(d.reason);
+    w.key("payload_json").opt_str(d.payload_json).key("created_at").time(d.created_at);
+    w.close();
 }
 
 dead_letter dead_letter_from(const json& j) {
@@ -247,32 +384,34 @@ dead_letter dead_letter_from(const json& j) {
                        r.str("reason"), r.opt_str("payload_json"), r.time("created_at")};
 }
 
-json data_json(const ledger_event& e) {
-    return std::visit(
-        [](const auto& p) -> json {
+void write_data(json_writer& w, const ledger_event& e) {
+    std::visit(
+        [&w](const auto& p) {
             using P = std::decay_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, std::monostate>) {
-                return json::object();
-            } else if constexpr (std::is_same_v<P, schedule>) {
-                return {{"schedule", schedule_json(p)}};
+            w.open();
+            if constexpr (std::is_same_v<P, schedule>) {
+                w.key("schedule");
+                write_schedule(w, p);
             } else if constexpr (std::is_same_v<P, run_change>) {
-                json receipts = json::array();
+                w.key("run");
+                write_run(w, p.row);
+                w.key("receipts").open_array();
                 for (const auto& rc : p.receipts) {
-                    receipts.push_back(receipt_json(rc));
+                    write_receipt(w, rc);
                 }
-                json out = {{"run", run_json(p.row)}, {"receipts", receipts}};
+                w.close_array();
                 if (p.schedule_after) {
-                    out["schedule_after"] = schedule_json(*p.schedule_after);
+                    w.key("schedule_after");
+                    write_schedule(w, *p.schedule_after);
                 }
-                return out;
             } else if constexpr (std::is_same_v<P, dead_letter>) {
-                return {{"dead_letter", dead_letter_json(p)}};
-            } else {
-                return {{"count", p.count},
-                        {"first", time_json(p.first)},
-                        {"last", time_json(p.last)},
-                        {"reason", p.reason}};
+                w.key("dead_letter");
+                write_dead_letter(w, p);
+            } else if constexpr (std::is_same_v<P, skipped_summary>) {
+                w.key("count").i64(p.count).key("first").time(p.first).key("last").time(p.last);
+                w.key("reason").str(p.reason);
             }
+            w.close();
         },
         e.payload);
 }
@@ -322,24 +461,44 @@ std::optional<event_kind> parse_event_kind(std::string_view s) noexcept {
     return std::nullopt;
 }
 
-std::string encode_schedule_record(const schedule& s) { return schedule_json(s).dump(); }
+std::string encode_schedule_record(const schedule& s) {
+    json_writer w;
+    write_schedule(w, s);
+    return w.take();
+}
 result<schedule> decode_schedule_record(std::string_view j) {
     return guarded("schedule record", [&] { return schedule_from(json::parse(j)); });
 }
-std::string encode_run_record(const run& r) { return run_json(r).dump(); }
+std::string encode_run_record(const run& r) {
+    json_writer w;
+    write_run(w, r);
+    return w.take();
+}
 result<run> decode_run_record(std::string_view j) {
     return guarded("run record", [&] { return run_from(json::parse(j)); });
 }
-std::string encode_receipt_record(const receipt& r) { return receipt_json(r).dump(); }
+std::string encode_receipt_record(const receipt& r) {
+    json_writer w;
+    write_receipt(w, r);
+    return w.take();
+}
 result<receipt> decode_receipt_record(std::string_view j) {
     return guarded("receipt record", [&] { return receipt_from(json::parse(j)); });
 }
-std::string encode_dead_letter_record(const dead_letter& d) { return dead_letter_json(d).dump(); }
+std::string encode_dead_letter_record(const dead_letter& d) {
+    json_writer w;
+    write_dead_letter(w, d);
+    return w.take();
+}
 result<dead_letter> decode_dead_letter_record(std::string_view j) {
     return guarded("dead letter record", [&] { return dead_letter_from(json::parse(j)); });
 }
 
-std::string encode_event_data(const ledger_event& e) { return data_json(e).dump(); }
+std::string encode_event_data(const ledger_event& e) {
+    json_writer w;
+    write_data(w, e);
+    return w.take();
+}
 
 result<ledger_event> decode_event_data(ledger_event header, std::string_view data) {
     return guarded("ledger event", [&] {
@@ -349,18 +508,22 @@ result<ledger_event> decode_event_data(ledger_event header, std::string_view dat
 }
 
 std::string encode_event(const ledger_event& e) {
-    json j = {{"seq", e.seq}, {"at", time_json(e.at)}, {"kind", to_string(e.kind)}, {"schedule_id", e.schedule}};
+    json_writer w;
+    w.open();
+    w.key("seq").i64(e.seq).key("at").time(e.at).key("kind").str(to_string(e.kind)).key("schedule_id").str(e.schedule);
     if (e.run) {
-        j["run_id"] = *e.run;
+        w.key("run_id").str(*e.run);
     }
     if (e.occurrence_key) {
-        j["occurrence_key"] = *e.occurrence_key;
+        w.key("occurrence_key").str(*e.occurrence_key);
     }
     if (e.attempt) {
-        j["attempt"] = *e.attempt;
+        w.key("attempt").i64(*e.attempt);
     }
-    j["data"] = data_json(e);
-    return j.dump();
+    w.key("data");
+    write_data(w, e);
+    w.close();
+    return w.take();
 }
 
 result<ledger_event> decode_event(std::string_view text) {

@@ -234,19 +234,24 @@ private:
             std::lock_guard lock{shared_->mutex};
             ended.swap(shared_->ended);
         }
-        for (const auto& id : ended) {
-            auto it = active_.find(id);
+        for (std::size_t i = 0; i < ended.size(); ++i) {
+            auto it = active_.find(ended[i]);
             if (it == active_.end()) {
                 continue;
             }
             auto e = it->second;
-            active_.erase(it);
             if (e->abandoned || e->reason == stop_reason::lost_lease) {
+                active_.erase(it);
                 continue;  // its run was finished or taken over already: write nothing
             }
             if (auto r = finish(*e, &e->result, report.at); !r) {
+                // A store failure must not lose a result (DECISIONS 16): keep this execution and
+                // the ones not yet recorded for the next step; its lease keeps being renewed.
+                std::lock_guard lock{shared_->mutex};
+                shared_->ended.insert(shared_->ended.end(), ended.begin() + static_cast<std::ptrdiff_t>(i), ended.end());
                 return r;
             }
+            active_.erase(it);
             ++report.finished;
         }
         return {};

@@ -1,44 +1,18 @@
-// `wakeplane`: the command-line client. Exit codes: 0 success, 1 an error from a server, 2 usage
-// or invalid input (DECISIONS 31).
-#include <iostream>
+// `wakeplane`: the command-line client of the daemon. Exit codes: 0 success, 1 an error answer
+// from the server or an unreachable server, 2 usage or invalid input (DECISIONS 31). Every
+// failure is one line on stderr, `wakeplane: <what>`, with nothing on stdout.
+#include <exception>
 
 #include <CLI/CLI.hpp>
 
-#include <wakeplane/clock.hpp>
-
-#include "preview.hpp"
-
-namespace {
-
-constexpr int exit_usage = 2;
-
-/// Prints one readable line on stderr, nothing on stdout.
-int usage_error(const std::string& message) {
-    std::cerr << "wakeplane: " << message << '\n';
-    return exit_usage;
-}
-
-}  // namespace
+#include "commands.hpp"
 
 int main(int argc, char** argv) {
+    using namespace wakeplane::cli;
     CLI::App app{"wakeplane: durable scheduling control plane"};
-    app.require_subcommand(1);
-
-    auto* version = app.add_subcommand("version", "Print the version");
-
-    wakeplane::cli::preview_request req;
-    std::string from_text;
-    std::string cron, tz, file, gap, repeated;
-    auto* preview = app.add_subcommand("preview", "Print the next fire times, offline, one UTC RFC 3339 instant per line");
-    auto* cron_opt = preview->add_option("--cron", cron, "Cron expression (5 fields, or 6 with seconds)");
-    auto* file_opt = preview->add_option("-f,--file", file, "Schedule manifest (YAML)");
-    cron_opt->excludes(file_opt);
-    preview->add_option("--timezone", tz, "IANA timezone, required with --cron");
-    preview->add_option("--from", from_text, "Instant to start after (RFC 3339; default now)");
-    preview->add_option("--count", req.count, "How many fire times (default 10)");
-    preview->add_option("--dst-gap", gap, "skip | shift (default skip)");
-    preview->add_option("--dst-repeated", repeated, "first | last | both (default first)");
-
+    global_options globals;
+    command_set set;
+    declare_command_tree(app, globals, set);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -46,46 +20,20 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        return usage_error(e.what());
+        // CLI11's own message, on one line and with our exit code: a usage error is always 2.
+        return report({exit_code::usage, one_printable_line(e.what()) + " (see --help)"});
     }
-
-    if (version->parsed()) {
-        std::cout << WAKEPLANE_VERSION << '\n';
-        return 0;
+    for (const auto& [command, action] : set.leaves) {
+        if (command->parsed()) {
+            try {
+                auto done = action();
+                return done ? static_cast<int>(exit_code::ok) : report(done.error());
+            } catch (const std::exception& e) {
+                // Expected failures are values; this keeps the one-line promise for the rest
+                // (memory exhaustion, a broken stdout).
+                return report({exit_code::failed, one_printable_line(e.what())});
+            }
+        }
     }
-
-    if (cron.empty() && file.empty()) {
-        return usage_error("preview needs --cron or -f");
-    }
-    if (!cron.empty()) {
-        req.cron = cron;
-    }
-    if (!file.empty()) {
-        req.manifest_path = file;
-    }
-    if (!tz.empty()) {
-        req.timezone = tz;
-    }
-    if (!gap.empty()) {
-        req.dst_gap = gap;
-    }
-    if (!repeated.empty()) {
-        req.dst_repeated = repeated;
-    }
-    if (from_text.empty()) {
-        req.from = wakeplane::system_clock{}.now();
-    } else if (auto t = wakeplane::parse_rfc3339(from_text)) {
-        req.from = *t;
-    } else {
-        return usage_error("--from: " + t.error().message);
-    }
-
-    auto times = wakeplane::cli::preview(req);
-    if (!times) {
-        return usage_error(wakeplane::cli::one_line(times.error()));
-    }
-    for (auto t : *times) {
-        std::cout << wakeplane::format_rfc3339(t) << '\n';
-    }
-    return 0;
+    return report({exit_code::usage, "no command given (see --help)"});
 }

@@ -15,7 +15,6 @@ namespace wakeplane::stores::rocksdb_layout {
 /// The first byte of every key: the table or index it belongs to. Printable letters, so that
 /// `ldb scan` output stays readable. Rows are lower case, indexes mostly upper case.
 namespace tag {
-inline constexpr char meta = '#';              ///< "#layout" → layout version
 inline constexpr char schedule = 's';          ///< id → schedule record
 inline constexpr char run = 'r';               ///< id → run record
 inline constexpr char receipt = 'c';           ///< esc(run) · created_at · id → receipt record
@@ -36,6 +35,11 @@ inline constexpr char letters_by_schedule = 'E';  ///< esc(schedule) · created_
 inline constexpr char ledger_by_schedule = 'M';   ///< esc(schedule) · seq
 inline constexpr char ledger_by_run = 'N';        ///< esc(run) · seq
 }  // namespace tag
+
+/// The key and value that mark a directory as a Wakeplane store of this layout (tag '#'). Another
+/// value means a layout this build does not know: refused at open rather than misread.
+inline constexpr std::string_view layout_key = "#layout";
+inline constexpr std::string_view layout_version = "1";
 
 /// The width of an encoded instant, sequence number or attempt.
 inline constexpr std::size_t fixed_width = 8;

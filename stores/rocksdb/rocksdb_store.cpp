@@ -25,11 +25,8 @@ namespace layout = rocksdb_layout;
 namespace tag = rocksdb_layout::tag;
 using layout::fixed_width;
 using layout::key_writer;
-
-/// The key and value that mark a directory as a Wakeplane store of this layout. Another value
-/// means a layout this build does not know: refused at open rather than misread.
-constexpr std::string_view layout_key = "#layout";
-constexpr std::string_view layout_version = "1";
+using layout::layout_key;
+using layout::layout_version;
 
 rocksdb::Slice to_slice(std::string_view s) noexcept { return {s.data(), s.size()}; }
 std::string_view to_view(const rocksdb::Slice& s) noexcept { return {s.data(), s.size()}; }
@@ -130,6 +127,7 @@ public:
         add(tag::runs_by_status, {}).byte(status).instant(r.created_at).raw(r.id);
     }
 
+    /// The entries, in the order assign() derived them.
     [[nodiscard]] std::span<const index_entry> view() const noexcept { return {entries_.data(), size_}; }
 
     /// The entry with this key, or nullptr.

@@ -27,14 +27,14 @@ std::int64_t sql_limit(std::size_t n) noexcept {
     return static_cast<std::int64_t>(std::min<std::size_t>(n, std::numeric_limits<std::int64_t>::max()));
 }
 
-/// Encodes a record. The JSON layer throws on text it cannot represent (invalid UTF-8), and the
-/// backend never throws: that becomes an error of the write.
+/// Encodes the record of `kind` `id`. The JSON layer throws on text it cannot represent (invalid
+/// UTF-8), and the backend never throws: that becomes an error of the write.
 template <class Encode>
-result<std::string> encoded(std::string_view what, Encode&& encode) {
+result<std::string> encoded(std::string_view kind, std::string_view id, Encode&& encode) {
     try {
         return encode();
     } catch (const std::exception& ex) {
-        return fail(errc::storage, "cannot store " + std::string(what) + ": " + ex.what());
+        return fail(errc::storage, "cannot store " + std::string(kind) + " \"" + std::string(id) + "\": " + ex.what());
     }
 }
 
@@ -345,7 +345,7 @@ result<std::vector<run>> sqlite_backend::transaction::runs_of(std::string_view s
 }
 
 result<void> sqlite_backend::transaction::put_schedule(const schedule& now, const std::optional<schedule>& before) {
-    auto record = encoded("schedule \"" + now.id + "\"", [&] { return encode_schedule_record(now); });
+    auto record = encoded("schedule", now.id, [&] { return encode_schedule_record(now); });
     if (!record) {
         return tl::unexpected(record.error());
     }
@@ -383,7 +383,7 @@ result<void> sqlite_backend::transaction::put_schedule(const schedule& now, cons
 }
 
 result<bool> sqlite_backend::transaction::insert_run(const run& r) {
-    auto record = encoded("run \"" + r.id + "\"", [&] { return encode_run_record(r); });
+    auto record = encoded("run", r.id, [&] { return encode_run_record(r); });
     if (!record) {
         return tl::unexpected(record.error());
     }
@@ -403,7 +403,7 @@ result<bool> sqlite_backend::transaction::insert_run(const run& r) {
 
 result<void> sqlite_backend::transaction::put_run(const run& now, const run& /*before*/) {
     // Every indexed column follows from `now`; the WHERE clause checks the identity instead.
-    auto record = encoded("run \"" + now.id + "\"", [&] { return encode_run_record(now); });
+    auto record = encoded("run", now.id, [&] { return encode_run_record(now); });
     if (!record) {
         return tl::unexpected(record.error());
     }
@@ -426,7 +426,7 @@ result<void> sqlite_backend::transaction::put_run(const run& now, const run& /*b
 }
 
 result<void> sqlite_backend::transaction::put_receipt(const receipt& r) {
-    auto record = encoded("receipt \"" + r.id + "\"", [&] { return encode_receipt_record(r); });
+    auto record = encoded("receipt", r.id, [&] { return encode_receipt_record(r); });
     if (!record) {
         return tl::unexpected(record.error());
     }
@@ -440,7 +440,7 @@ result<void> sqlite_backend::transaction::put_receipt(const receipt& r) {
 }
 
 result<void> sqlite_backend::transaction::put_dead_letter(const dead_letter& d) {
-    auto record = encoded("dead letter \"" + d.id + "\"", [&] { return encode_dead_letter_record(d); });
+    auto record = encoded("dead letter", d.id, [&] { return encode_dead_letter_record(d); });
     if (!record) {
         return tl::unexpected(record.error());
     }
@@ -454,7 +454,7 @@ result<void> sqlite_backend::transaction::put_dead_letter(const dead_letter& d) 
 }
 
 result<void> sqlite_backend::transaction::append(const ledger_event& e) {
-    auto data = encoded("ledger event " + std::to_string(e.seq), [&] { return encode_event_data(e); });
+    auto data = encoded("ledger event", std::to_string(e.seq), [&] { return encode_event_data(e); });
     if (!data) {
         return tl::unexpected(data.error());
     }

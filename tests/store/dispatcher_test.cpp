@@ -429,3 +429,71 @@ TEMPLATE_TEST_CASE("two dispatchers and many threads racing never execute one at
     }
     CHECK_FALSE(workers.empty());
 }
+
+TEMPLATE_TEST_CASE("a dispatcher whose lease was taken over writes nothing", "[dispatcher][fence]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    manual_clock clock{t0};
+    scripted exec;
+    // Takes 100 s of simulated time, whatever anyone says.
+    exec.script = [clock](const run_context&) {
+        clock.sleep_until(clock.now() + 100s);
+        return ok();
+    };
+    auto log = exec.log;
+    auto reg = std::make_shared<executor_registry>();
+    reg->add(exec);
+    fx.close();
+    auto store = fx.open();
+    id_generator ids{5};
+    dispatcher_options slow_opts;
+    slow_opts.worker_id = "stalled";
+    slow_opts.lease_ttl = 30s;
+    dispatcher_options other_opts = slow_opts;
+    other_opts.worker_id = "other";
+    dispatcher<typename TestType::store_type, manual_clock> stalled{*store, clock, reg, ids, slow_opts};
+    dispatcher<typename TestType::store_type, manual_clock> other{*store, clock, reg, ids, other_opts};
+    auto sch = interval_schedule("sch_f", "fence", t0);
+    sch.policy.timeout_seconds = 3600;
+    sch.retry = {3, "exponential", 1, 1};
+    REQUIRE(store->create_schedule(sch).has_value());
+    REQUIRE(store->trigger(pending_run(sch, "run_1", t0, t0)).has_value());
+    // Executions start on threads of their own: let them reach their simulated work before
+    // time moves (a condition, not a wall-clock wait).
+    auto settle_both = [&] {
+        clock.wait_until(
+            [&](std::size_t sleeping) { return stalled.running_threads() + other.running_threads() <= sleeping; });
+    };
+    REQUIRE(stalled.step().has_value());                 // claims and starts run_1 (token 1)
+    settle_both();
+    CHECK(store->get_run("run_1").value()->status == run_status::running);
+    // The stalled dispatcher does not step for 40 s (a GC pause, a frozen VM): its lease lapses.
+    clock.set(t0 + 40s);
+    REQUIRE(other.step().has_value());                   // recovers run_1: failed, retry scheduled
+    CHECK(store->get_run("run_1").value()->status == run_status::failed);
+    clock.set(t0 + 41s);
+    REQUIRE(other.step().has_value());                   // runs the retry (attempt 2)
+    settle_both();
+    // The stalled one wakes up: its renewal is refused, it stops, and it writes nothing.
+    auto r = stalled.step();
+    REQUIRE(r.has_value());
+    CHECK(r->lost_leases == 1);
+    clock.set(t0 + 200s);                                // both executions return
+    clock.wait_until([&](std::size_t) { return stalled.running_threads() + other.running_threads() == 0; });
+    REQUIRE(other.step().has_value());                   // records attempt 2 before its lease looks stale
+    REQUIRE(stalled.step().has_value());
+    auto first = store->get_run("run_1").value().value();
+    CHECK(first.status == run_status::failed);           // untouched by the stalled worker's success
+    CHECK(first.error_text == "worker lease expired during execution");
+    auto all = store->list_runs(run_filter{"sch_f", std::nullopt}, {}).value().items;
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].attempt == 2);
+    CHECK(all[0].status == run_status::succeeded);
+    CHECK(all[0].claimed_by_worker_id == "other");
+    auto events = store->read_ledger(ledger_query{0, 1000, std::nullopt, std::string("run_1")}).value();
+    for (const auto& e : events) {
+        if (e.kind == event_kind::run_finished) {
+            FAIL("the stalled worker's result reached the ledger");
+        }
+    }
+}

@@ -607,7 +607,7 @@ TEST_CASE("rocksdb: paths that cannot hold a store are storage errors that name 
     auto foreign = stores::rocksdb_backend::open({.path = dir.path() / "foreign"});
     REQUIRE_FALSE(foreign.has_value());
     CHECK_THAT(foreign.error().message, Catch::Contains("not a Wakeplane store"));
-    raw_put(dir.path() / "future", "#layout", "99");
+    raw_put(dir.path() / "future", layout::layout_key, "99");
     auto future = stores::rocksdb_backend::open({.path = dir.path() / "future"});
     REQUIRE_FALSE(future.has_value());
     CHECK_THAT(future.error().message, Catch::Contains("layout version \"99\""));

@@ -415,3 +415,17 @@ TEST_CASE("sqlite: a ledger replayed into an empty SQLite file rebuilds the same
     CHECK(target->read_ledger({}).value() == source->read_ledger({}).value());
     CHECK(target->counts(t0).value() == source->counts(t0).value());
 }
+
+TEST_CASE("sqlite: output that is not UTF-8 is stored with U+FFFD and reads back", "[store][sqlite][errors]") {
+    temp_dir dir;
+    auto store = seeded({dir.path() / "w.db"});
+    auto tx = store->backend().begin();
+    REQUIRE(tx.has_value());
+    const receipt bad{"rcpt_bad", "run_1", "stdout", "text/plain", "\xff\xfe not UTF-8 \xc3\xa9", false, t0};
+    REQUIRE(tx->put_receipt(bad).has_value());
+    REQUIRE(tx->commit().has_value());
+    auto back = store->list_receipts("run_1").value();
+    auto it = std::find_if(back.begin(), back.end(), [](const receipt& r) { return r.id == "rcpt_bad"; });
+    REQUIRE(it != back.end());
+    CHECK(it->body == "\xEF\xBF\xBD\xEF\xBF\xBD not UTF-8 \xc3\xa9");
+}

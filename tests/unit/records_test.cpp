@@ -51,8 +51,9 @@ TEST_CASE("ledger events round-trip with every payload", "[records][ledger]") {
     e.payload = std::monostate{};
     e.run.reset();
     CHECK(decode_event(encode_event(e)).value() == e);
-    CHECK(encode_event(e) == R"({"at":"2026-03-12T10:00:01Z","attempt":1,"data":{},"kind":"run_finished",)"
-                             R"("occurrence_key":"sch_a:2026-03-12T10:00:00Z","schedule_id":"sch_a","seq":7})");
+    // The order of DECISIONS 28: seq, at, kind, schedule_id, run_id?, occurrence_key?, attempt?, data.
+    CHECK(encode_event(e) == R"({"seq":7,"at":"2026-03-12T10:00:01Z","kind":"run_finished","schedule_id":"sch_a",)"
+                             R"("occurrence_key":"sch_a:2026-03-12T10:00:00Z","attempt":1,"data":{}})");
 }
 
 TEST_CASE("every event kind has a name that parses back", "[records][ledger]") {
@@ -61,6 +62,14 @@ TEST_CASE("every event kind has a name that parses back", "[records][ledger]") {
         CHECK(parse_event_kind(to_string(kind)) == kind);
     }
     CHECK_FALSE(parse_event_kind("nope").has_value());
+}
+
+TEST_CASE("record strings escape what JSON requires", "[records]") {
+    receipt rc{"rcpt_1", "run_1", "stdout", "text/plain", std::string("q\"b\\n\n\t\x01\xc3\xa9", 10), false,
+               at("2026-03-12T10:02:00Z")};
+    const auto text = encode_receipt_record(rc);
+    CHECK(text.find(R"("body":"q\"b\\n\n\t\u0001)") != std::string::npos);
+    CHECK(decode_receipt_record(text).value() == rc);
 }
 
 TEST_CASE("corrupt records are reported, never guessed", "[records]") {

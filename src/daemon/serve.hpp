@@ -1,0 +1,90 @@
+// The daemon's lifecycle over one store type: scheduler, service loop, HTTP API, signals, drain.
+// Instantiated once per store in its own translation unit (serve_sqlite.cpp, serve_rocksdb.cpp).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <wakeplane/clock.hpp>
+#include <wakeplane/executors/http.hpp>
+#include <wakeplane/executors/shell.hpp>
+#include <wakeplane/executors/workflow.hpp>
+#include <wakeplane/http/api.hpp>
+#include <wakeplane/http/server.hpp>
+#include <wakeplane/log.hpp>
+#include <wakeplane/scheduler.hpp>
+#include <wakeplane/service.hpp>
+
+#include "config.hpp"
+#include "signals.hpp"
+
+namespace wakeplane::daemon {
+
+/// The executors of a plain daemon: http, shell and workflow. No workflow handler is registered
+/// (as in the original): workflows are for programs that embed the scheduler.
+inline std::shared_ptr<executor_registry> daemon_executors() {
+    auto registry = std::make_shared<executor_registry>();
+    registry->add(executors::http_executor{});
+    registry->add(executors::shell_executor{});
+    registry->add(executors::workflow_executor{std::make_shared<executors::workflow_registry>()});
+    return registry;
+}
+
+/// Runs the daemon over `store` until SIGINT or SIGTERM (ORIGINAL-BEHAVIOR §9.3, DECISIONS 15):
+/// listen, start the loop, serve; on a signal stop the HTTP server, drain within the shutdown
+/// timeout, stop the loop, close the store. Returns the exit status: 0 after a signal, 1 when
+/// the address cannot be bound or serving fails.
+template <class Store>
+int serve(const config& cfg, Store store, const logger& log, const std::string& version) {
+    using scheduler_type = default_scheduler<Store, system_clock>;
+    int status = 0;
+    {
+        scheduler_options options;
+        options.dispatching.worker_id = cfg.worker_id;
+        options.dispatching.lease_ttl = std::chrono::seconds{cfg.lease_ttl_seconds};
+        scheduler_type sched{std::move(store), system_clock{}, daemon_executors(), options};
+
+        service_options loop;
+        loop.planner_interval = std::chrono::seconds{cfg.scheduler_interval_seconds};
+        loop.dispatcher_interval = std::chrono::seconds{cfg.dispatcher_interval_seconds};
+        service<scheduler_type> svc{sched, loop, log};
+        http::api<scheduler_type> api{svc, {version, std::string(to_string(cfg.store)), cfg.db_path}};
+        http::server srv{api.handler(), {}, log};
+
+        auto bound = srv.bind(cfg.http_addr);
+        if (!bound) {
+            emit(log, log_level::error, "serve exited with error", {{"error", bound.error().message}});
+            return 1;
+        }
+        emit(log, log_level::info, "listening", {{"addr", *bound}});
+        svc.start();
+        std::atomic<bool> failed{false};
+        std::thread http_thread{[&] {
+            if (!srv.run()) {
+                failed = true;
+                emit(log, log_level::error, "serve exited with error", {{"error", "the HTTP server stopped"}});
+                request_stop();
+            }
+        }};
+
+        const auto signal = wait_for_stop_signal();
+        if (!failed) {
+            emit(log, log_level::info, "signal received, shutting down HTTP server", {{"signal", signal}});
+        }
+        srv.stop();
+        http_thread.join();
+        svc.shutdown(std::chrono::seconds{cfg.shutdown_timeout_seconds});
+        status = failed ? 1 : 0;
+    }  // the loop has stopped; the scheduler and its store close here
+    emit(log, log_level::info, "shutdown complete");
+    if (status == 0) {
+        emit(log, log_level::info, "serve stopped cleanly");
+    }
+    return status;
+}
+
+}  // namespace wakeplane::daemon
