@@ -92,10 +92,30 @@ std::string api_fixture::create_schedule(std::string_view name, std::string_view
         {"schedule", {{"kind", "interval"}, {"every_seconds", 3600}}},
         {"target", {{"kind", "workflow"}, {"workflow_id", workflow}}},
     };
-    for (const auto& [k, v] : nlohmann::ordered_json::parse(extra).items()) {
+    const auto more = nlohmann::ordered_json::parse(extra);
+    for (const auto& [k, v] : more.items()) {
         body[k] = v;
     }
     return json("POST", "/v1/schedules", body.dump(), 201)["id"].get<std::string>();
+}
+
+std::pair<std::vector<std::string>, int> api_fixture::page_through(const std::string& path) {
+    std::vector<std::string> ids;
+    int pages = 0;
+    std::string cursor;
+    for (;;) {
+        auto page = json("GET", path + (cursor.empty() ? "" : "&cursor=" + cursor));
+        ++pages;
+        REQUIRE(page["items"].is_array());
+        for (const auto& item : page["items"]) {
+            ids.push_back(item["id"].get<std::string>());
+        }
+        if (page["next_cursor"].is_null()) {
+            return {ids, pages};
+        }
+        REQUIRE_FALSE(page["items"].empty());  // never an empty page before the last
+        cursor = page["next_cursor"].get<std::string>();
+    }
 }
 
 std::string api_fixture::trigger(std::string_view schedule, std::string_view reason) {

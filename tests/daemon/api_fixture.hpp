@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +40,11 @@ public:
     /// POSTs a valid interval schedule (every hour, workflow `workflow`) named `name` and returns its id;
     /// `extra` members (a JSON object's text) replace or add top-level members.
     std::string create_schedule(std::string_view name, std::string_view workflow = "ok", std::string_view extra = "{}");
+
+    /// Follows next_cursor from the first page of `path` (with a query string) to the last page,
+    /// checking that no page before the last is empty; returns every item id in order and the
+    /// number of pages.
+    std::pair<std::vector<std::string>, int> page_through(const std::string& path);
 
     /// Triggers `schedule` with a reason and returns the run id.
     std::string trigger(std::string_view schedule, std::string_view reason = "test");
