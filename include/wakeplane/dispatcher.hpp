@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -227,33 +228,44 @@ private:
 
     // ---- step phases --------------------------------------------------------------------------
 
-    /// Records every execution whose executor returned since the last step.
+    /// Records every execution whose executor returned since the last step, all in one
+    /// group-committed transaction.
     result<void> collect_finished(dispatch_report& report) {
         std::vector<std::string> ended;
         {
             std::lock_guard lock{shared_->mutex};
             ended.swap(shared_->ended);
         }
-        for (std::size_t i = 0; i < ended.size(); ++i) {
-            auto it = active_.find(ended[i]);
+        std::vector<finish_request> batch;
+        std::vector<std::string> batch_ids;
+        for (const auto& id : ended) {
+            auto it = active_.find(id);
             if (it == active_.end()) {
                 continue;
             }
-            auto e = it->second;
-            if (e->abandoned || e->reason == stop_reason::lost_lease) {
+            auto& e = *it->second;
+            if (e.abandoned || e.reason == stop_reason::lost_lease) {
                 active_.erase(it);
                 continue;  // its run was finished or taken over already: write nothing
             }
-            if (auto r = finish(*e, &e->result, report.at); !r) {
-                // A store failure must not lose a result (DECISIONS 16): keep this execution and
-                // the ones not yet recorded for the next step; its lease keeps being renewed.
-                std::lock_guard lock{shared_->mutex};
-                shared_->ended.insert(shared_->ended.end(), ended.begin() + static_cast<std::ptrdiff_t>(i), ended.end());
-                return r;
-            }
-            active_.erase(it);
-            ++report.finished;
+            batch.push_back(finish_for(e, &e.result, report.at));
+            batch_ids.push_back(id);
         }
+        if (batch.empty()) {
+            return {};
+        }
+        auto done = store_->finish_runs(batch);
+        if (!done) {
+            // A store failure must not lose results (DECISIONS 16): keep these executions for the
+            // next step; their leases keep being renewed meanwhile.
+            std::lock_guard lock{shared_->mutex};
+            shared_->ended.insert(shared_->ended.end(), batch_ids.begin(), batch_ids.end());
+            return tl::unexpected(done.error());
+        }
+        for (const auto& id : batch_ids) {
+            active_.erase(id);
+        }
+        report.finished += batch.size();  // stale ones included: their runs were recovered meanwhile
         return {};
     }
 
@@ -276,8 +288,10 @@ private:
                 // It did not exit in time: finish the run without its result and let the thread go.
                 e.abandoned = true;
                 ++report.abandoned;
-                if (auto r = finish(e, nullptr, now); !r) {
-                    return r;
+                const std::array<finish_request, 1> one{finish_for(e, nullptr, now)};
+                if (auto r = store_->finish_runs(one); !r) {
+                    e.abandoned = false;  // not recorded: try again at the next step
+                    return tl::unexpected(r.error());
                 }
                 continue;
             }
@@ -316,21 +330,26 @@ private:
         return {};
     }
 
-    /// Claims eligible runs, oldest first, and starts them.
+    /// Claims eligible runs, oldest first, in one group-committed transaction that also marks
+    /// them running, and then starts their executors.
     result<void> claim(dispatch_report& report) {
         const auto now = report.at;
-        if (active() >= options_.max_workers) {
+        const std::size_t capacity = options_.max_workers > active() ? options_.max_workers - active() : 0;
+        if (capacity == 0) {
             return {};
         }
         auto eligible = store_->eligible_runs(now, options_.claim_batch);
         if (!eligible) {
             return tl::unexpected(eligible.error());
         }
+        if (eligible->empty()) {
+            return {};
+        }
+        // The schedules of the candidates, once each; a run without its schedule is left for an
+        // operator (it cannot be executed).
         std::unordered_map<std::string, std::optional<schedule>> schedules;
+        std::vector<run_id> ids;
         for (const auto& candidate : *eligible) {
-            if (active() >= options_.max_workers) {
-                break;
-            }
             auto sit = schedules.find(candidate.schedule);
             if (sit == schedules.end()) {
                 auto loaded = store_->get_schedule(candidate.schedule);
@@ -339,35 +358,38 @@ private:
                 }
                 sit = schedules.emplace(candidate.schedule, *loaded).first;
             }
-            if (!sit->second) {
-                continue;  // a run without its schedule cannot be executed; left for an operator
+            if (sit->second) {
+                ids.push_back(candidate.id);
             }
-            const schedule& s = *sit->second;
+        }
+        std::size_t granted = 0;
+        auto decide = [&](const run& r, overlap_state st) noexcept {
+            const auto& s = *schedules.at(r.schedule);
             auto policy = OverlapSet::resolve(s.policy.overlap, s.policy);
-            auto outcome = store_->claim_run(candidate.id, options_.worker_id, now, options_.lease_ttl,
-                                             [&](overlap_state st) noexcept {
-                                                 // A policy outside this scheduler's set never overlaps.
-                                                 return policy ? std::visit([&](const auto& p) { return p.decide(st); }, *policy)
-                                                               : overlap::forbid{}.decide(st);
-                                             });
-            if (!outcome) {
-                if (outcome.error().code == errc::conflict || outcome.error().code == errc::not_found) {
-                    continue;  // another dispatcher got there first
-                }
-                return tl::unexpected(outcome.error());
+            // A policy outside this scheduler's set never overlaps.
+            auto action = policy ? std::visit([&](const auto& p) { return p.decide(st); }, *policy)
+                                 : overlap::forbid{}.decide(st);
+            if (action == overlap_action::claim && granted >= capacity) {
+                return overlap_action::wait;  // no worker free: it stays pending for the next step
             }
-            switch (outcome->action) {
+            granted += action == overlap_action::claim ? 1 : 0;
+            return action;
+        };
+        auto outcomes = store_->claim_runs(ids, options_.worker_id, now, options_.lease_ttl, decide, true);
+        if (!outcomes) {
+            return tl::unexpected(outcomes.error());
+        }
+        for (auto& outcome : *outcomes) {
+            switch (outcome.action) {
             case overlap_action::claim:
-                if (auto r = start(*outcome->claimed, s, now); !r) {
-                    return r;
-                }
+                start(*outcome.claimed, *schedules.at(outcome.claimed->schedule), now);
                 ++report.claimed;
                 break;
             case overlap_action::supersede:
                 ++report.superseded;
                 break;
             case overlap_action::cancel_active:
-                for (const auto& victim : outcome->cancel) {
+                for (const auto& victim : outcome.cancel) {
                     auto it = active_.find(victim);
                     if (it != active_.end() && it->second->reason == stop_reason::none) {
                         request_stop(*it->second, stop_reason::replace, now);
@@ -384,29 +406,24 @@ private:
 
     // ---- executions ---------------------------------------------------------------------------
 
-    /// Marks a claimed run running (durably) and only then starts its executor on a thread.
-    result<void> start(const run& claimed, const schedule& s, time_point now) {
-        auto running = store_->start_run(claimed.id, claimed.fencing_token, now);
-        if (!running) {
-            // Left claimed: lease recovery returns it to pending. Only store failures stop the step.
-            return running.error().code == errc::storage ? result<void>{tl::unexpected(running.error())} : result<void>{};
-        }
+    /// Starts the executor of a run that is durably claimed and marked running.
+    void start(const run& running, const schedule& s, time_point now) {
         auto e = std::make_shared<execution>();
-        e->claimed = *running;
+        e->claimed = running;
         e->sched = s;
         const auto timeout = std::chrono::seconds{s.policy.timeout_seconds > 0 ? s.policy.timeout_seconds : 300};
         e->deadline = now + timeout;
         e->next_renewal = now + options_.lease_ttl / 2;
-        active_.emplace(claimed.id, e);
+        active_.emplace(running.id, e);
 
         run_context ctx;
-        ctx.run = claimed.id;
-        ctx.schedule = claimed.schedule;
-        ctx.occurrence_key = claimed.occurrence_key;
-        ctx.attempt = claimed.attempt;
-        ctx.nominal_time = claimed.nominal_time;
-        ctx.fencing_token = claimed.fencing_token;
-        ctx.trigger_reason = claimed.trigger_reason;
+        ctx.run = running.id;
+        ctx.schedule = running.schedule;
+        ctx.occurrence_key = running.occurrence_key;
+        ctx.attempt = running.attempt;
+        ctx.nominal_time = running.nominal_time;
+        ctx.fencing_token = running.fencing_token;
+        ctx.trigger_reason = running.trigger_reason;
         ctx.stop = e->stop.get_token();
 
         shared_->threads.fetch_add(1);
@@ -424,7 +441,6 @@ private:
                 shared->notify_clock();
             }
         }).detach();
-        return {};
     }
 
     /// A function that tells a manual clock's observers that a thread ended (run_until settles
@@ -446,8 +462,9 @@ private:
         e.stop.request_stop();
     }
 
-    /// Writes the end of an execution. `result` is null for an abandoned execution.
-    result<void> finish(execution& e, const execution_result* result, time_point now) {
+    /// The finish request of an execution: its outcome by stop reason and result. `result` is
+    /// null for an abandoned execution (nothing of its output is known).
+    finish_request finish_for(const execution& e, const execution_result* result, time_point now) {
         finish_request f;
         f.run = e.claimed.id;
         f.fencing_token = e.claimed.fencing_token;
@@ -485,8 +502,7 @@ private:
             f.error_text = "interrupted by shutdown";
             f.requeue = true;
             break;
-        case stop_reason::lost_lease:
-            return {};
+        case stop_reason::lost_lease:  // not reached: collect_finished skips runs whose lease was lost
         case stop_reason::none:
             if (result != nullptr && result->ok) {
                 f.outcome = run_status::succeeded;
@@ -500,11 +516,7 @@ private:
             }
             break;
         }
-        auto done = store_->finish_run(f);
-        if (!done && done.error().code != errc::stale_fence && done.error().code != errc::not_found) {
-            return tl::unexpected(done.error());
-        }
-        return {};
+        return f;
     }
 
     /// The schedule's retry delay after `attempt` failed, not counting attempts a drain requeued.

@@ -430,68 +430,32 @@ public:
     result<claim_outcome> claim_run(std::string_view id, std::string_view worker, time_point now, duration ttl,
                                     Decide&& decide) {
         return write([&](auto& tx, auto& events) -> result<claim_outcome> {
-            auto loaded = load_existing_run(tx, id);
-            if (!loaded) {
-                return tl::unexpected(loaded.error());
-            }
-            const run& r = *loaded;
-            if (!is_eligible(r, now)) {
-                return fail(errc::conflict, "run \"" + r.id + "\" is not waiting to be claimed");
-            }
-            auto sched = tx.load_schedule(r.schedule);
-            if (!sched) {
-                return tl::unexpected(sched.error());
-            }
-            auto active = tx.runs_of(r.schedule, active_statuses());
-            auto waiting = tx.runs_of(r.schedule, waiting_statuses());
-            if (!active || !waiting) {
-                return tl::unexpected(!active ? active.error() : waiting.error());
-            }
-            overlap_state st;
-            st.active = static_cast<std::int64_t>(active->size());
-            st.max_concurrency = (*sched && (*sched)->policy.max_concurrency > 0) ? (*sched)->policy.max_concurrency : 1;
-            st.retry = r.attempt > 1;
-            for (const auto& w : *waiting) {
-                if (w.id != r.id && is_eligible(w, now) && w.nominal_time > r.nominal_time) {
-                    st.newest_waiting = false;
+            return claim_locked(tx, events, id, worker, now, ttl, [&](const run&, overlap_state st) { return decide(st); },
+                                false);
+        });
+    }
+
+    /// Claims several runs in ONE durable transaction (a group commit), in the given order, each
+    /// seeing the claims before it. `decide(run, state)` is the overlap decision of the run's
+    /// schedule. With `start`, each claimed run is also marked running in the same transaction
+    /// (claimed and started events both recorded): its executor may start once this returns.
+    /// A run that is no longer waiting yields an outcome with action wait and no claim.
+    template <class Decide>
+    result<std::vector<claim_outcome>> claim_runs(std::span<const run_id> ids, std::string_view worker, time_point now,
+                                                  duration ttl, Decide&& decide, bool start) {
+        return write([&](auto& tx, auto& events) -> result<std::vector<claim_outcome>> {
+            std::vector<claim_outcome> out;
+            out.reserve(ids.size());
+            for (const auto& id : ids) {
+                auto one = claim_locked(tx, events, id, worker, now, ttl, decide, start);
+                if (!one) {
+                    if (one.error().code != errc::conflict && one.error().code != errc::not_found) {
+                        return tl::unexpected(one.error());
+                    }
+                    out.push_back(claim_outcome{});
+                    continue;
                 }
-            }
-            claim_outcome out;
-            out.action = decide(st);
-            switch (out.action) {
-            case overlap_action::wait:
-                break;
-            case overlap_action::cancel_active:
-                for (const auto& a : *active) {
-                    out.cancel.push_back(a.id);
-                }
-                break;
-            case overlap_action::supersede: {
-                run done = r;
-                done.status = run_status::skipped;
-                done.error_text = std::string(reasons::superseded);
-                done.finished_at = now;
-                done.updated_at = now;
-                if (auto put = tx.put_run(done, r); !put) {
-                    return tl::unexpected(put.error());
-                }
-                events.push_back(run_event(event_kind::occurrence_coalesced, run_change{done, {}, std::nullopt}, now));
-                break;
-            }
-            case overlap_action::claim: {
-                run claimed = r;
-                claimed.status = run_status::claimed;
-                claimed.claimed_by_worker_id = std::string(worker);
-                claimed.claim_expires_at = now + ttl;
-                claimed.fencing_token = r.fencing_token + 1;
-                claimed.updated_at = now;
-                if (auto put = tx.put_run(claimed, r); !put) {
-                    return tl::unexpected(put.error());
-                }
-                events.push_back(run_event(event_kind::run_claimed, run_change{claimed, {}, std::nullopt}, now));
-                out.claimed = std::move(claimed);
-                break;
-            }
+                out.push_back(*std::move(one));
             }
             return out;
         });
@@ -544,6 +508,32 @@ public:
                 return tl::unexpected(r.error());
             }
             return finish_locked(tx, events, *r, f);
+        });
+    }
+
+    /// Finishes several attempts in ONE durable transaction (a group commit). Each request is
+    /// checked and applied as finish_run() would; a stale or unknown one gets its error in the
+    /// result list and the others still apply. A store failure fails the whole batch.
+    result<std::vector<result<run>>> finish_runs(std::span<const finish_request> requests) {
+        return write([&](auto& tx, auto& events) -> result<std::vector<result<run>>> {
+            std::vector<result<run>> out;
+            out.reserve(requests.size());
+            for (const auto& f : requests) {
+                auto r = load_fenced_run(tx, f.run, f.fencing_token, {run_status::claimed, run_status::running});
+                if (!r) {
+                    if (r.error().code == errc::storage) {
+                        return tl::unexpected(r.error());
+                    }
+                    out.push_back(tl::unexpected(r.error()));
+                    continue;
+                }
+                auto done = finish_locked(tx, events, *r, f);
+                if (!done) {
+                    return tl::unexpected(done.error());
+                }
+                out.push_back(*std::move(done));
+            }
+            return out;
         });
     }
 
@@ -808,6 +798,82 @@ private:
         }
         return fail(errc::stale_fence,
                     "run \"" + r->id + "\" is " + std::string(to_string(r->status)) + ", no longer held by a lease");
+    }
+
+    /// The body of a claim (see claim_run), inside the caller's transaction.
+    template <class Decide>
+    static result<claim_outcome> claim_locked(transaction& tx, std::vector<ledger_event>& events, std::string_view id,
+                                              std::string_view worker, time_point now, duration ttl, Decide&& decide,
+                                              bool start) {
+        auto loaded = load_existing_run(tx, id);
+        if (!loaded) {
+            return tl::unexpected(loaded.error());
+        }
+        const run& r = *loaded;
+        if (!is_eligible(r, now)) {
+            return fail(errc::conflict, "run \"" + r.id + "\" is not waiting to be claimed");
+        }
+        auto sched = tx.load_schedule(r.schedule);
+        if (!sched) {
+            return tl::unexpected(sched.error());
+        }
+        auto active = tx.runs_of(r.schedule, active_statuses());
+        auto waiting = tx.runs_of(r.schedule, waiting_statuses());
+        if (!active || !waiting) {
+            return tl::unexpected(!active ? active.error() : waiting.error());
+        }
+        overlap_state st;
+        st.active = static_cast<std::int64_t>(active->size());
+        st.max_concurrency = (*sched && (*sched)->policy.max_concurrency > 0) ? (*sched)->policy.max_concurrency : 1;
+        st.retry = r.attempt > 1;
+        for (const auto& w : *waiting) {
+            if (w.id != r.id && is_eligible(w, now) && w.nominal_time > r.nominal_time) {
+                st.newest_waiting = false;
+            }
+        }
+        claim_outcome out;
+        out.action = decide(r, st);
+        switch (out.action) {
+        case overlap_action::wait:
+            break;
+        case overlap_action::cancel_active:
+            for (const auto& a : *active) {
+                out.cancel.push_back(a.id);
+            }
+            break;
+        case overlap_action::supersede: {
+            run done = r;
+            done.status = run_status::skipped;
+            done.error_text = std::string(reasons::superseded);
+            done.finished_at = now;
+            done.updated_at = now;
+            if (auto put = tx.put_run(done, r); !put) {
+                return tl::unexpected(put.error());
+            }
+            events.push_back(run_event(event_kind::occurrence_coalesced, run_change{done, {}, std::nullopt}, now));
+            break;
+        }
+        case overlap_action::claim: {
+            run claimed = r;
+            claimed.status = run_status::claimed;
+            claimed.claimed_by_worker_id = std::string(worker);
+            claimed.claim_expires_at = now + ttl;
+            claimed.fencing_token = r.fencing_token + 1;
+            claimed.updated_at = now;
+            events.push_back(run_event(event_kind::run_claimed, run_change{claimed, {}, std::nullopt}, now));
+            if (start) {
+                claimed.status = run_status::running;
+                claimed.started_at = now;
+                events.push_back(run_event(event_kind::run_started, run_change{claimed, {}, std::nullopt}, now));
+            }
+            if (auto put = tx.put_run(claimed, r); !put) {
+                return tl::unexpected(put.error());
+            }
+            out.claimed = std::move(claimed);
+            break;
+        }
+        }
+        return out;
     }
 
     /// The body of finish_run, shared with lease recovery.
