@@ -1,5 +1,5 @@
-// Run observations for operators: firing lateness and execution durations, learned by reading
-// the ledger, so that every figure comes from what was durably recorded.
+// What a hosted scheduler reports to operators: firing lateness and execution durations, learned
+// by reading the ledger (every figure comes from what was durably recorded), and the service status.
 #pragma once
 
 #include <algorithm>
@@ -151,6 +151,16 @@ private:
 
     run_observations data_;
     std::map<schedule_id, std::string> kinds_;
+};
+
+/// What a service (service.hpp) reports about itself: /v1/status and /v1/metrics.
+struct service_status {
+    time_point started_at{};
+    std::optional<time_point> last_tick_at;  ///< the last planner pass; nullopt before the first
+    std::string worker_id;
+    duration planner_interval{};             ///< the planner's safety tick
+    std::size_t active = 0;                  ///< executions in flight in this process
+    run_observations runs;
 };
 
 }  // namespace wakeplane

@@ -35,16 +35,6 @@ struct service_options {
     duration drain_overrun = std::chrono::seconds{15};
 };
 
-/// What a service reports about itself (/v1/status, /v1/metrics).
-struct service_status {
-    time_point started_at{};
-    std::optional<time_point> last_tick_at;  ///< the last planner pass; nullopt before the first
-    std::string worker_id;
-    duration planner_interval{};
-    std::size_t active = 0;                  ///< executions in flight in this process
-    run_observations runs;
-};
-
 /// Hosts a scheduler: a loop thread calls plan() and dispatch() and then sleeps until the
 /// scheduler's next wake-up, capped by the safety tick (min of the two intervals). It is woken
 /// early when an execution ends (the dispatcher's on_wake) and by wake(), which hosts call after
@@ -62,6 +52,8 @@ struct service_status {
 template <class Scheduler>
 class service {
 public:
+    /// Hosts `sched`, which must outlive the service; the loop starts with start(). Events go
+    /// to `log` (the lifecycle messages of docs/operations.md).
     service(Scheduler& sched, service_options options = {}, logger log = {})
         : sched_(&sched), options_(options), log_(std::move(log)), started_at_(sched.clock().now()),
           observer_(initial_seq(sched)) {
@@ -77,8 +69,9 @@ public:
         sched_->dispatcher().on_wake(nullptr);
     }
 
+    /// The hosted scheduler. Its thread-safe operations (create, pause, trigger, store reads...)
+    /// may be called directly; step it only through this service.
     [[nodiscard]] Scheduler& scheduler() noexcept { return *sched_; }
-    [[nodiscard]] const service_options& options() const noexcept { return options_; }
 
     /// Starts the loop thread (once).
     void start() {
@@ -128,9 +121,9 @@ public:
             active = sched_->dispatcher().active();
             drain_seq = observer_seq();
         }
+        const std::int64_t timeout_seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout).count();
         emit(log_, log_level::info, "draining: shutting down dispatcher",
-             {{"active", active}, {"timeout_seconds", static_cast<std::int64_t>(
-                                                          std::chrono::duration_cast<std::chrono::seconds>(timeout).count())}});
+             {{"active", active}, {"timeout_seconds", timeout_seconds}});
         const bool running = loop_running();
         if (running) {
             wake();
@@ -178,6 +171,8 @@ private:
         time_point next;
     };
 
+    /// The ledger position to observe from: what was written before this service started is
+    /// not this process's to report (its counters start at zero, as Prometheus expects).
     static std::int64_t initial_seq(Scheduler& sched) {
         if constexpr (requires { sched.store().last_seq(); }) {
             auto seq = sched.store().last_seq();
@@ -216,17 +211,22 @@ private:
         if (draining_ && sched_->dispatcher().drained()) {
             drained_source_.request_stop();
         }
-        time_point next = now + std::min(options_.planner_interval, options_.dispatcher_interval);
-        if (auto w = sched_->next_wakeup(); !w) {
+        const duration tick = std::min(options_.planner_interval, options_.dispatcher_interval);
+        if (failure) {
+            // The store failed: what is due stays due, so wait a little instead of spinning.
+            return {tl::unexpected(*failure), now + std::min(tick, duration{std::chrono::seconds{1}})};
+        }
+        time_point next = now + tick;
+        // A draining loop does not plan, so only the dispatcher's wake-ups count then (a due
+        // schedule would otherwise wake it again and again).
+        auto w = draining_ ? sched_->dispatcher().next_wakeup() : sched_->next_wakeup();
+        if (!w) {
             emit(log_, log_level::error, "scheduler wake-up failed", {{"error", w.error().message}});
         } else if (*w) {
             next = std::min(next, **w);
         }
         if (draining_ && drain_deadline_ > now) {
             next = std::min(next, drain_deadline_);  // the dispatcher stops running work then
-        }
-        if (failure) {
-            return {tl::unexpected(*failure), next};
         }
         return {report, next};
     }

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <exception>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -64,13 +65,15 @@ std::string_view next_segment(std::string_view& rest) {
     return seg;
 }
 
-/// True when `path` matches `pattern`; `id` receives the segment matched by `{id}`.
-bool matches(std::string_view pattern, std::string_view path, std::string_view& id) {
+/// When `path` matches `pattern`, the segment that `{id}` matched ("" for a pattern without one);
+/// nullopt otherwise.
+std::optional<std::string_view> match(std::string_view pattern, std::string_view path) {
     if (!path.starts_with('/')) {
-        return false;
+        return std::nullopt;
     }
     pattern.remove_prefix(1);
     path.remove_prefix(1);
+    std::string_view id;
     bool more_pattern = true;
     bool more_path = true;
     while (more_pattern && more_path) {
@@ -78,16 +81,16 @@ bool matches(std::string_view pattern, std::string_view path, std::string_view& 
         more_path = path.find('/') != std::string_view::npos;
         const auto want = next_segment(pattern);
         const auto got = next_segment(path);
-        if (want == "{id}") {
-            if (got.empty()) {
-                return false;
-            }
+        if (want == "{id}" && !got.empty()) {
             id = got;
         } else if (want != got) {
-            return false;
+            return std::nullopt;
         }
     }
-    return more_pattern == more_path;
+    if (more_pattern != more_path) {
+        return std::nullopt;
+    }
+    return id;
 }
 
 int hex_value(char c) noexcept {
@@ -206,12 +209,12 @@ response router::handle(const request& req) const {
         const std::string_view method = req.method == "HEAD" ? std::string_view{"GET"} : std::string_view{req.method};
         std::string allowed;
         for (const auto& r : table) {
-            std::string_view id;
-            if (!matches(r.info.pattern, req.path, id)) {
+            const auto id = match(r.info.pattern, req.path);
+            if (!id) {
                 continue;
             }
             if (r.info.method == method) {
-                return r.fn(call{*control_, options_, req, id});
+                return r.fn(call{*control_, options_, req, *id});
             }
             allowed += allowed.empty() ? "" : ", ";
             allowed += r.info.method;

@@ -33,9 +33,9 @@ inline constexpr std::chrono::seconds patience{30};
 /// Polls `done()` until it holds or `timeout` passes; true when it held.
 template <class Pred>
 bool eventually(Pred&& done, std::chrono::seconds timeout = patience) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;  // real-time ok: a real process
     while (!done()) {
-        if (std::chrono::steady_clock::now() >= deadline) {
+        if (std::chrono::steady_clock::now() >= deadline) {  // real-time ok
             return false;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds{50});  // real-time ok: the poll interval

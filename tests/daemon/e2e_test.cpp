@@ -67,6 +67,9 @@ public:
         return r->body;
     }
 
+    /// The HTTP client itself, for requests the helpers above do not make.
+    httplib::Client& raw() { return *cli_; }
+
 private:
     std::unique_ptr<httplib::Client> cli_;  // a pointer: a restarted daemon gets a new client
 };
@@ -228,6 +231,45 @@ TEST_CASE("a shell schedule runs, leaves receipts, and everything survives a res
     CHECK(again["enabled"] == false);
     CHECK(runs_of(api, id) == before);
     CHECK(api.get("/v1/runs/" + run["id"].get<std::string>()) == run);
+
+    // A delete hides the schedule and keeps its history (DECISIONS 22).
+    auto deleted = api.raw().Delete("/v1/schedules/" + id);
+    REQUIRE(deleted);
+    CHECK(json::parse(deleted->body) == json{{"deleted", true}, {"id", id}});
+    CHECK(api.get("/v1/schedules/" + id, 404)["code"] == "not_found");
+    CHECK(api.get("/v1/schedules/" + id + "/runs?limit=500")["items"].size() == before.size());
+    CHECK(d.terminate() == 0);
+}
+
+TEST_CASE("the server answers its own errors with the envelope too", "[e2e][server]") {
+    daemon_fixture d;
+    auto api = d.start();
+    auto& http = api.raw();
+
+    const auto big = http.Post("/v1/schedules", std::string(2 * 1024 * 1024, ' '), "application/json");
+    REQUIRE(big);
+    CHECK(big->status == 413);
+    CHECK(json::parse(big->body)["code"] == "payload_too_large");
+
+    const auto wrong = http.Put("/v1/runs", "{}", "application/json");
+    REQUIRE(wrong);
+    CHECK(wrong->status == 405);
+    CHECK(wrong->get_header_value("Allow") == "GET, HEAD");
+    CHECK(wrong->get_header_value("Content-Type") == "application/json");
+
+    const auto unknown = http.Get("/nope");
+    REQUIRE(unknown);
+    CHECK(unknown->status == 404);
+    CHECK(unknown->body == "{\"code\":\"not_found\",\"error\":\"no route for GET /nope\"}\n");
+
+    const auto head = http.Head("/v1/status");
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK(head->body.empty());
+
+    const auto ready = http.Get("/readyz");
+    REQUIRE(ready);
+    CHECK(ready->body == "{\"ok\":true,\"storage\":\"ok\"}\n");
     CHECK(d.terminate() == 0);
 }
 

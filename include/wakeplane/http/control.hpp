@@ -9,7 +9,7 @@
 #include <wakeplane/ledger.hpp>
 #include <wakeplane/model.hpp>
 #include <wakeplane/result.hpp>
-#include <wakeplane/service.hpp>
+#include <wakeplane/observations.hpp>
 #include <wakeplane/store.hpp>
 #include <wakeplane/time.hpp>
 

@@ -45,8 +45,6 @@ public:
     /// Every route, in the order of docs/api.md.
     [[nodiscard]] static std::span<const route_info> routes() noexcept;
 
-    [[nodiscard]] const api_options& options() const noexcept { return options_; }
-
 private:
     control* control_;
     api_options options_;

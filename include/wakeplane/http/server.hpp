@@ -52,7 +52,9 @@ void mount(httplib::Server& srv, handler_function handler, const server_options&
 ///     t.join();
 class server {
 public:
+    /// A server answering every request with `handler` (see mount()); nothing listens before bind().
     server(handler_function handler, server_options options = {}, logger log = {});
+    /// Stops serving; run() must have returned before the server goes.
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;

@@ -1,0 +1,114 @@
+// Dispatcher throughput: claim, execute a no-op workflow and finish, every claim and finish
+// durable, with 10,000 eligible runs.
+#include <benchmark/benchmark.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <wakeplane/dispatcher.hpp>
+
+#include "bm_stores.hpp"
+
+namespace {
+
+using namespace wakeplane;
+using namespace wakeplane::bench;
+using namespace std::chrono_literals;
+
+/// Does nothing, successfully: the dispatcher's own cost is what is measured.
+struct noop_workflow {
+    static constexpr std::string_view kind = "workflow";
+    execution_result execute(const target_spec&, const run_context&) {
+        execution_result r;
+        r.ok = true;
+        return r;
+    }
+};
+
+/// Loads `n` pending runs, all due at t0, of one schedule that allows them all at once.
+template <class Store>
+void load_runs(Store& store, std::int64_t n, std::int64_t round) {
+    auto s = bench_schedule(0, t0);
+    s.policy.overlap = "allow";
+    s.policy.max_concurrency = 1'000'000;
+    auto tx = store.backend().begin();
+    if (!tx || !tx->put_schedule(s, std::nullopt)) {
+        throw std::runtime_error("cannot load the schedule");
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+        auto r = bench_run(i, t0 + std::chrono::microseconds{i}, round);
+        r.schedule = s.id;
+        r.occurrence_key = occurrence_key(s.id, r.nominal_time);
+        if (!tx->insert_run(r)) {
+            throw std::runtime_error("cannot load a run");
+        }
+    }
+    if (!tx->commit()) {
+        throw std::runtime_error("cannot commit the runs");
+    }
+}
+
+template <class Kind>
+void bm_dispatch(benchmark::State& state) {
+    constexpr std::int64_t runs = 10'000;
+    for (auto _ : state) {
+        state.PauseTiming();
+        Kind kind;
+        auto store = kind.open();
+        load_runs(*store, runs, 1);
+        auto reg = std::make_shared<executor_registry>();
+        reg->add(noop_workflow{});
+        manual_clock clock{t0 + 1s};
+        id_generator ids{1};
+        dispatcher_options o;
+        o.worker_id = "bench";
+        o.max_workers = 512;
+        o.claim_batch = 512;
+        dispatcher<typename Kind::store_type, manual_clock> d{*store, clock, reg, ids, o};
+        std::mutex m;
+        std::condition_variable cv;
+        bool woken = false;
+        d.on_wake([&] {
+            std::lock_guard lock{m};
+            woken = true;
+            cv.notify_one();
+        });
+        state.ResumeTiming();
+
+        std::size_t finished = 0;
+        while (finished < static_cast<std::size_t>(runs)) {
+            auto r = d.step();
+            if (!r) {
+                state.SkipWithError(r.error().message.c_str());
+                return;
+            }
+            finished += r->finished;
+            if (d.active() == 0 && r->claimed == 0 && finished < static_cast<std::size_t>(runs)) {
+                continue;
+            }
+            // Wait for an execution to end (a condition, woken by the dispatcher), then step again.
+            std::unique_lock lock{m};
+            cv.wait(lock, [&] { return woken; });
+            woken = false;
+        }
+        state.PauseTiming();
+        auto c = store->counts(clock.now()).value();
+        if (c.by_status[static_cast<std::size_t>(run_status::succeeded)] != runs) {
+            state.SkipWithError("not every run succeeded");
+        }
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(state.iterations() * runs);
+    state.counters["runs_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations() * runs), benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK_TEMPLATE(bm_dispatch, memory)->Name("bm_dispatch/memory")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK_TEMPLATE(bm_dispatch, sqlite)->Name("bm_dispatch/sqlite")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK_TEMPLATE(bm_dispatch, rocksdb)->Name("bm_dispatch/rocksdb")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+BENCHMARK_MAIN();
