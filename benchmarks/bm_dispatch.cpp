@@ -85,8 +85,11 @@ void bm_dispatch(benchmark::State& state) {
                 return;
             }
             finished += r->finished;
-            if (d.active() == 0 && r->claimed == 0 && finished < static_cast<std::size_t>(runs)) {
-                continue;
+            if (finished >= static_cast<std::size_t>(runs)) {
+                break;
+            }
+            if (d.active() == 0 && r->claimed == 0) {
+                continue;  // nothing in flight: step again at once
             }
             // Wait for an execution to end (a condition, woken by the dispatcher), then step again.
             std::unique_lock lock{m};

@@ -6,7 +6,9 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <span>
 #include <string>
@@ -430,8 +432,9 @@ public:
     result<claim_outcome> claim_run(std::string_view id, std::string_view worker, time_point now, duration ttl,
                                     Decide&& decide) {
         return write([&](auto& tx, auto& events) -> result<claim_outcome> {
-            return claim_locked(tx, events, id, worker, now, ttl, [&](const run&, overlap_state st) { return decide(st); },
-                                false);
+            std::map<std::string, slot_view, std::less<>> views;
+            return claim_locked(tx, events, views, id, worker, now, ttl,
+                                [&](const run&, overlap_state st) { return decide(st); }, false);
         });
     }
 
@@ -446,8 +449,9 @@ public:
         return write([&](auto& tx, auto& events) -> result<std::vector<claim_outcome>> {
             std::vector<claim_outcome> out;
             out.reserve(ids.size());
+            std::map<std::string, slot_view, std::less<>> views;  // per schedule, kept up to date in the batch
             for (const auto& id : ids) {
-                auto one = claim_locked(tx, events, id, worker, now, ttl, decide, start);
+                auto one = claim_locked(tx, events, views, id, worker, now, ttl, decide, start);
                 if (!one) {
                     if (one.error().code != errc::conflict && one.error().code != errc::not_found) {
                         return tl::unexpected(one.error());
@@ -800,18 +804,20 @@ private:
                     "run \"" + r->id + "\" is " + std::string(to_string(r->status)) + ", no longer held by a lease");
     }
 
-    /// The body of a claim (see claim_run), inside the caller's transaction.
-    template <class Decide>
-    static result<claim_outcome> claim_locked(transaction& tx, std::vector<ledger_event>& events, std::string_view id,
-                                              std::string_view worker, time_point now, duration ttl, Decide&& decide,
-                                              bool start) {
-        auto loaded = load_existing_run(tx, id);
-        if (!loaded) {
-            return tl::unexpected(loaded.error());
-        }
-        const run& r = *loaded;
-        if (!is_eligible(r, now)) {
-            return fail(errc::conflict, "run \"" + r.id + "\" is not waiting to be claimed");
+    /// What a claim needs to know of a schedule's runs: the active ones and the nominal times of
+    /// the waiting ones that are eligible. Loaded once per schedule per transaction and updated
+    /// as the transaction claims and supersedes, so a batch of claims costs O(batch + waiting),
+    /// not O(batch × waiting).
+    struct slot_view {
+        std::vector<run_id> active;
+        std::multiset<time_point> waiting;  ///< nominal times of eligible waiting runs
+        std::int64_t max_concurrency = 1;
+    };
+
+    static result<slot_view*> view_of(transaction& tx, std::map<std::string, slot_view, std::less<>>& views,
+                                      const run& r, time_point now) {
+        if (auto it = views.find(r.schedule); it != views.end()) {
+            return &it->second;
         }
         auto sched = tx.load_schedule(r.schedule);
         if (!sched) {
@@ -822,26 +828,58 @@ private:
         if (!active || !waiting) {
             return tl::unexpected(!active ? active.error() : waiting.error());
         }
-        overlap_state st;
-        st.active = static_cast<std::int64_t>(active->size());
-        st.max_concurrency = (*sched && (*sched)->policy.max_concurrency > 0) ? (*sched)->policy.max_concurrency : 1;
-        st.retry = r.attempt > 1;
+        slot_view v;
+        v.max_concurrency = (*sched && (*sched)->policy.max_concurrency > 0) ? (*sched)->policy.max_concurrency : 1;
+        for (const auto& a : *active) {
+            v.active.push_back(a.id);
+        }
         for (const auto& w : *waiting) {
-            if (w.id != r.id && is_eligible(w, now) && w.nominal_time > r.nominal_time) {
-                st.newest_waiting = false;
+            if (is_eligible(w, now)) {
+                v.waiting.insert(w.nominal_time);
             }
         }
+        return &views.emplace(r.schedule, std::move(v)).first->second;
+    }
+
+    /// The body of a claim (see claim_run), inside the caller's transaction.
+    template <class Decide>
+    static result<claim_outcome> claim_locked(transaction& tx, std::vector<ledger_event>& events,
+                                              std::map<std::string, slot_view, std::less<>>& views, std::string_view id,
+                                              std::string_view worker, time_point now, duration ttl, Decide&& decide,
+                                              bool start) {
+        auto loaded = load_existing_run(tx, id);
+        if (!loaded) {
+            return tl::unexpected(loaded.error());
+        }
+        const run& r = *loaded;
+        if (!is_eligible(r, now)) {
+            return fail(errc::conflict, "run \"" + r.id + "\" is not waiting to be claimed");
+        }
+        auto view = view_of(tx, views, r, now);
+        if (!view) {
+            return tl::unexpected(view.error());
+        }
+        slot_view& v = **view;
+        overlap_state st;
+        st.active = static_cast<std::int64_t>(v.active.size());
+        st.max_concurrency = v.max_concurrency;
+        st.retry = r.attempt > 1;
+        st.newest_waiting = v.waiting.empty() || *v.waiting.rbegin() <= r.nominal_time;
+        auto leave_waiting = [&] {
+            if (auto it = v.waiting.find(r.nominal_time); it != v.waiting.end()) {
+                v.waiting.erase(it);
+            }
+        };
         claim_outcome out;
         out.action = decide(r, st);
         switch (out.action) {
         case overlap_action::wait:
             break;
         case overlap_action::cancel_active:
-            for (const auto& a : *active) {
-                out.cancel.push_back(a.id);
-            }
+            out.cancel = v.active;
             break;
         case overlap_action::supersede: {
+            leave_waiting();
             run done = r;
             done.status = run_status::skipped;
             done.error_text = std::string(reasons::superseded);
@@ -854,6 +892,8 @@ private:
             break;
         }
         case overlap_action::claim: {
+            leave_waiting();
+            v.active.push_back(r.id);
             run claimed = r;
             claimed.status = run_status::claimed;
             claimed.claimed_by_worker_id = std::string(worker);
