@@ -12,32 +12,13 @@
 #include <wakeplane/stores/memory.hpp>
 #include <wakeplane/stores/rocksdb.hpp>
 #include <wakeplane/stores/sqlite.hpp>
+#include <wakeplane/testing/temp_dir.hpp>
 
 namespace wakeplane::bench {
 
 inline const time_point t0 = parse_rfc3339("2026-03-12T10:00:00Z").value();
 
-/// A directory of its own for one benchmark run, removed afterwards.
-class scratch_dir {
-public:
-    scratch_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "wakeplane-bench-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("cannot create " + pattern);
-        }
-        path_ = pattern;
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-    ~scratch_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+using scratch_dir = testing::temp_dir;
 
 struct memory {
     using store_type = stores::memory_store;

@@ -13,43 +13,16 @@
 #include <system_error>
 
 #include <wakeplane/stores/rocksdb.hpp>
+#include <wakeplane/testing/temp_dir.hpp>
 
 namespace wakeplane::testing {
-
-/// A fresh, empty directory under the system's temporary directory, removed with its contents
-/// on destruction. Named <stem>-<pid>-<n>; a name that exists already (left by a crashed run
-/// of the same pid) is skipped, so the directory is always new.
-class temp_directory {
-public:
-    explicit temp_directory(std::string_view stem) {
-        static std::atomic<unsigned> counter{0};
-        const auto base = std::filesystem::temp_directory_path();
-        for (;;) {
-            path_ = base / (std::string(stem) + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-            if (std::filesystem::create_directory(path_)) {
-                return;
-            }
-        }
-    }
-    temp_directory(const temp_directory&) = delete;
-    temp_directory& operator=(const temp_directory&) = delete;
-    ~temp_directory() {
-        std::error_code ignored;  // a destructor must not throw; a leftover directory is harmless
-        std::filesystem::remove_all(path_, ignored);
-    }
-
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 /// The RocksDB store; its "disk" is a temporary directory.
 struct rocksdb_fixture {
     static constexpr const char* name = "rocksdb";
     using store_type = stores::rocksdb_store;
 
-    temp_directory dir{"wakeplane-rocksdb"};  // declared first: outlives the store
+    temp_dir dir{"wakeplane-rocksdb"};  // declared first: outlives the store
     std::unique_ptr<store_type> store = open();
 
     /// A backend on the same directory, for wrapping (fault injection); close() the store first,

@@ -573,7 +573,7 @@ TEST_CASE("rocksdb: indexes follow every transition exactly as the reference sto
 }
 
 TEST_CASE("rocksdb: paths that cannot hold a store are storage errors that name them", "[store][rocksdb][open]") {
-    temp_directory dir{"wakeplane-rocksdb-open"};
+    temp_dir dir{"wakeplane-rocksdb-open"};
     const auto file = dir.path() / "plain-file";
     std::ofstream{file} << "not a database";
 

@@ -9,32 +9,9 @@
 #include <system_error>
 
 #include <wakeplane/stores/sqlite.hpp>
+#include <wakeplane/testing/temp_dir.hpp>
 
 namespace wakeplane::testing {
-
-/// A directory made for one test (mkdtemp, so parallel test programs never share one) and
-/// removed with everything in it when the object goes.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "wakeplane-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("cannot create a temporary directory from " + pattern);
-        }
-        path_ = pattern;
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ignored;  // a leftover directory must not fail the test that made it
-        std::filesystem::remove_all(path_, ignored);
-    }
-
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 /// The SQLite store over a file of its own; reopen() closes every connection and opens the
 /// file again, as a restarted process would.

@@ -1,0 +1,106 @@
+// Firing lateness on the real clock: nominal time to executor start, with the SQLite store
+// (synchronous=FULL) and the service loop the daemon uses. Real time passes here on purpose.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include <wakeplane/scheduler.hpp>
+#include <wakeplane/service.hpp>
+
+#include "bm_stores.hpp"
+
+namespace {
+
+using namespace wakeplane;
+using namespace wakeplane::bench;
+using namespace std::chrono_literals;
+
+using sqlite_scheduler = default_scheduler<stores::sqlite_store, system_clock>;
+
+/// Counts finished executions so the benchmark knows when to stop.
+struct counting_workflow {
+    static constexpr std::string_view kind = "workflow";
+    std::shared_ptr<std::atomic<std::int64_t>> done;
+    execution_result execute(const target_spec&, const run_context&) {
+        done->fetch_add(1);
+        execution_result r;
+        r.ok = true;
+        return r;
+    }
+};
+
+schedule_input every_second(std::string name, time_point anchor) {
+    schedule_input in;
+    in.name = std::move(name);
+    in.timezone = "UTC";
+    in.schedule.kind = "interval";
+    in.schedule.every_seconds = 1;
+    in.schedule.anchor_at = anchor;
+    in.target.kind = "workflow";
+    in.target.workflow_id = "noop";
+    in.policy.overlap = "allow";
+    in.policy.max_concurrency = 10;
+    return in;
+}
+
+/// Runs `schedules` schedules every second until `occurrences` runs have started, then reports
+/// p50/p99/max of started_at - nominal_time over those runs.
+void measure(benchmark::State& state, std::int64_t schedules, std::int64_t occurrences) {
+    for (auto _ : state) {
+        sqlite kind;
+        auto store = kind.open();
+        auto done = std::make_shared<std::atomic<std::int64_t>>(0);
+        auto reg = std::make_shared<executor_registry>();
+        reg->add(counting_workflow{done});
+        scheduler_options o;
+        o.dispatching.max_workers = 2048;
+        o.dispatching.claim_batch = 2048;
+        o.planning.chunk = 2048;
+        sqlite_scheduler sched{std::move(*store), system_clock{}, reg, o};
+        // Anchored at the next whole second + 1 s, so every schedule is due at the same instants.
+        const auto start = std::chrono::ceil<std::chrono::seconds>(system_clock{}.now()) + 1s;
+        for (std::int64_t i = 0; i < schedules; ++i) {
+            if (!sched.create_schedule(every_second("s" + std::to_string(i), start))) {
+                state.SkipWithError("create failed");
+                return;
+            }
+        }
+        service<sqlite_scheduler> svc{sched};
+        svc.start();
+        while (done->load() < occurrences) {
+            system_clock{}.sleep_until(system_clock{}.now() + 50ms);  // real-time ok: a benchmark on the real clock
+        }
+        svc.shutdown(5s);
+        std::vector<double> late;
+        std::optional<page_cursor> cursor;
+        do {
+            auto p = sched.store().list_runs(run_filter{}, page_request{cursor, 500});
+            for (const auto& r : p->items) {
+                if (r.started_at) {
+                    late.push_back(std::chrono::duration<double, std::milli>(*r.started_at - r.nominal_time).count());
+                }
+            }
+            cursor = p->next;
+        } while (cursor);
+        std::sort(late.begin(), late.end());
+        const auto at = [&](double q) { return late[static_cast<std::size_t>(q * static_cast<double>(late.size() - 1))]; };
+        state.counters["runs"] = static_cast<double>(late.size());
+        state.counters["p50_ms"] = at(0.50);
+        state.counters["p99_ms"] = at(0.99);
+        state.counters["max_ms"] = late.back();
+    }
+}
+
+/// (a) one schedule firing every second, 60 occurrences.
+void bm_firing_lateness_single(benchmark::State& state) { measure(state, 1, 60); }
+/// (b) 1,000 schedules due in the same second (five seconds of them).
+void bm_firing_lateness_burst(benchmark::State& state) { measure(state, 1000, 5000); }
+
+}  // namespace
+
+BENCHMARK(bm_firing_lateness_single)->Name("bm_firing_lateness/one_per_second")->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(bm_firing_lateness_burst)->Name("bm_firing_lateness/1000_same_second")->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+BENCHMARK_MAIN();
