@@ -127,7 +127,7 @@ public:
         const bool running = loop_running();
         if (running) {
             wake();
-            sched_->clock().sleep_until(deadline + options_.drain_overrun, drained_source_.get_token());
+            sched_->clock().sleep_until(deadline + options_.drain_overrun, drained_source_.get_token());  // wall-clock ok: through the injected clock
         }
         emit(log_, log_level::info, "draining: waiting for run loop to stop");
         stop_loop();
@@ -235,12 +235,12 @@ private:
         while (!stopping()) {
             const auto next = pass().next;
             observe();
-            sleep_until(next);
+            sleep_until(next);  // wall-clock ok: through the injected clock
         }
     }
 
     /// Sleeps until `t` unless woken (or already woken since the last pass).
-    void sleep_until(time_point t) {
+    void sleep_until(time_point t) {  // wall-clock ok: through the injected clock
         std::stop_token token;
         {
             std::lock_guard lock{wake_mutex_};
@@ -250,7 +250,7 @@ private:
             }
             token = wake_source_.get_token();
         }
-        sched_->clock().sleep_until(t, token);
+        sched_->clock().sleep_until(t, token);  // wall-clock ok: through the injected clock
         // A wake-up from now on is served by the pass that follows.
         std::lock_guard lock{wake_mutex_};
         woken_ = false;

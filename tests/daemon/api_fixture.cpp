@@ -28,7 +28,7 @@ struct scripted_executor {
             r.result_json = R"({"done":true})";
             r.receipts.push_back(receipt_body{"workflow_result", "application/json", R"({"done":true})", false});
         } else if (t.workflow_id == "block") {
-            clock.sleep_until(time_point::max(), ctx.stop);
+            clock.sleep_until(time_point::max(), ctx.stop);  // real-time ok: a manual clock, simulated time
             r.stopped = true;
             r.error_text = "stopped";
         } else {

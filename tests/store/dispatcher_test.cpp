@@ -168,7 +168,7 @@ TEMPLATE_TEST_CASE("a run that exceeds its timeout fails and is retried", "[disp
     scripted exec;
     exec.script = [clock](const run_context& ctx) {
         if (ctx.attempt == 1) {
-            clock.sleep_until(clock.now() + 1h, ctx.stop);  // hangs until stopped
+            clock.sleep_until(clock.now() + 1h, ctx.stop);  // real-time ok: a manual clock, simulated time; hangs until stopped
             execution_result r;
             r.stopped = true;
             r.error_text = "stopped";
@@ -201,7 +201,7 @@ TEMPLATE_TEST_CASE("overlap policies under max_concurrency 1 and 3", "[dispatche
     // Every execution takes 150 s of simulated time, so a minutely schedule overlaps itself;
     // executions stop early when asked (cooperative).
     exec.script = [clock](const run_context& ctx) {
-        if (!clock.sleep_until(clock.now() + 150s, ctx.stop)) {
+        if (!clock.sleep_until(clock.now() + 150s, ctx.stop)) {  // real-time ok: a manual clock, simulated time
             execution_result r;
             r.stopped = true;
             r.error_text = "stopped";
@@ -254,7 +254,7 @@ TEMPLATE_TEST_CASE("replace cancels a cooperative run and waits out a non-cooper
     scripted exec;
     exec.script = [clock, cooperative](const run_context& ctx) {
         // Cooperative: stops when asked. Non-cooperative: ignores the stop token.
-        const bool finished = clock.sleep_until(clock.now() + 150s, cooperative ? ctx.stop : std::stop_token{});
+        const bool finished = clock.sleep_until(clock.now() + 150s, cooperative ? ctx.stop : std::stop_token{});  // real-time ok: a manual clock, simulated time
         if (!finished) {
             execution_result r;
             r.stopped = true;
@@ -297,7 +297,7 @@ TEMPLATE_TEST_CASE("a crash at any point of a run's life loses nothing and runs 
     {
         scripted exec;
         exec.script = [clock](const run_context& ctx) {
-            clock.sleep_until(clock.now() + 1h, ctx.stop);
+            clock.sleep_until(clock.now() + 1h, ctx.stop);  // real-time ok: a manual clock, simulated time
             return ok();
         };
         auto s = make(fx, clock, exec, "crashing");
@@ -437,7 +437,7 @@ TEMPLATE_TEST_CASE("a dispatcher whose lease was taken over writes nothing", "[d
     scripted exec;
     // Takes 100 s of simulated time, whatever anyone says.
     exec.script = [clock](const run_context&) {
-        clock.sleep_until(clock.now() + 100s);
+        clock.sleep_until(clock.now() + 100s);  // real-time ok: a manual clock, simulated time
         return ok();
     };
     auto log = exec.log;

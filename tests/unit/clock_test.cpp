@@ -70,8 +70,8 @@ TEST_CASE("manual_clock sleepers wake when time reaches them or when stopped", "
     std::stop_source stop;
     bool reached_a = false;
     bool reached_b = true;
-    std::thread a([&] { reached_a = c.sleep_until(start + 5min); });
-    std::thread b([&] { reached_b = c.sleep_until(start + 1h, stop.get_token()); });
+    std::thread a([&] { reached_a = c.sleep_until(start + 5min); });  // real-time ok: a manual clock, simulated time
+    std::thread b([&] { reached_b = c.sleep_until(start + 1h, stop.get_token()); });  // real-time ok: a manual clock, simulated time
     c.wait_until([](std::size_t sleeping) { return sleeping == 2; });
     CHECK(c.earliest_sleeper() == start + 5min);
     c.advance(4min);
@@ -84,6 +84,6 @@ TEST_CASE("manual_clock sleepers wake when time reaches them or when stopped", "
     CHECK(c.sleepers() == 0);          // released by the stop request itself
     b.join();
     CHECK_FALSE(reached_b);
-    CHECK(c.sleep_until(start));       // already there: returns at once
+    CHECK(c.sleep_until(start));  // real-time ok: already there, returns at once
     CHECK_FALSE(c.earliest_sleeper().has_value());
 }

@@ -134,7 +134,7 @@ TEST_CASE("cancel stops a waiting run at once and a running one through its stop
     manual_clock clock{t0};
     sched s{stores::memory_store{stores::memory_backend{}}, clock, registry([clock](const run_context& ctx) {
                 execution_result r;
-                r.ok = clock.sleep_until(clock.now() + 1h, ctx.stop);
+                r.ok = clock.sleep_until(clock.now() + 1h, ctx.stop);  // real-time ok: a manual clock, simulated time
                 return r;
             }),
             seeded()};
@@ -158,7 +158,7 @@ TEST_CASE("a graceful drain requeues interrupted work without using up an attemp
     manual_clock clock{t0};
     sched s{stores::memory_store{stores::memory_backend{}}, clock, registry([clock](const run_context& ctx) {
                 execution_result r;
-                r.ok = clock.sleep_until(clock.now() + 1h, ctx.stop);
+                r.ok = clock.sleep_until(clock.now() + 1h, ctx.stop);  // real-time ok: a manual clock, simulated time
                 return r;
             }),
             seeded()};
