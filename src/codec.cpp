@@ -979,6 +979,24 @@ result<schedule_input> decode_schedule_input(std::string_view text) {
     return in;
 }
 
+result<std::string> decode_reason(std::string_view text, bool body_required) {
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos && !body_required) {
+        return std::string{};  // an absent body: no reason given
+    }
+    auto doc = parse_object(text);
+    if (!doc) {
+        return pass_on(doc);
+    }
+    std::vector<field_error> errors;
+    object_reader r(*doc, "", errors);
+    std::string reason;
+    r.read("reason", reason);
+    if (!errors.empty()) {
+        return invalid(std::move(errors));
+    }
+    return reason;
+}
+
 result<schedule_patch> decode_schedule_patch(std::string_view text) {
     auto doc = parse_object(text);
     if (!doc) {

@@ -38,6 +38,11 @@ inline constexpr std::size_t max_json_depth = 1000;
 /// `start_at` and `end_at`, where `null` clears the bound (DECISIONS 26).
 [[nodiscard]] result<schedule_patch> decode_schedule_patch(std::string_view text);
 
+/// The `reason` of a trigger or cancel body `{"reason":"…"}` ("" when absent). An empty body is
+/// "" unless `body_required` (trigger, as the original: `EOF`-class bad_request); malformed JSON is
+/// errc::bad_request, a non-string reason a validation error on `reason`.
+[[nodiscard]] result<std::string> decode_reason(std::string_view text, bool body_required);
+
 /// Decodes a schedule as encode_schedule() writes it (for clients and stores). A schedule
 /// summary is accepted too: its `target_kind` fills `target.kind`.
 [[nodiscard]] result<schedule> decode_schedule(std::string_view text);

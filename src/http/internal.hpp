@@ -9,10 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include <wakeplane/codec.hpp>
 #include <wakeplane/http/control.hpp>
 #include <wakeplane/http/message.hpp>
 #include <wakeplane/http/router.hpp>
 #include <wakeplane/result.hpp>
+#include <wakeplane/store.hpp>
 
 namespace wakeplane::http::detail {
 
@@ -67,6 +69,25 @@ response metrics(const call& c);
 /// `{"items":[...],"next_cursor":...}`: `items` are encoded JSON values; an empty list is `[]`.
 [[nodiscard]] std::string list_body(const std::vector<std::string>& items, const std::optional<std::string>& next_cursor);
 
+/// A page of a list as `{"items":[...],"next_cursor":...}`, each row encoded with `encode`,
+/// or the error envelope when the read failed.
+template <class T, class Encode>
+[[nodiscard]] response page_response(const result<page<T>>& p, Encode&& encode) {
+    if (!p) {
+        return error_response(p.error());
+    }
+    std::vector<std::string> items;
+    items.reserve(p->items.size());
+    for (const auto& row : p->items) {
+        items.push_back(encode(row));
+    }
+    std::optional<std::string> next;
+    if (p->next) {
+        next = encode_cursor(p->next->created_at, p->next->id);
+    }
+    return json_response(200, list_body(items, next));
+}
+
 /// `schedule "<id>" was not found` (the id quoted as Go's %q does).
 [[nodiscard]] error schedule_not_found(std::string_view id);
 /// `run "<id>" was not found`.
@@ -110,11 +131,7 @@ private:
 /// A non-empty query parameter, nullopt when absent or empty (an empty filter is no filter).
 [[nodiscard]] std::optional<std::string> non_empty_param(const request& r, std::string_view key);
 
-/// The `reason` of a trigger or cancel body, under the decoding rules of every body: one JSON
-/// object, keys matched case-insensitively, unknown keys ignored. A body that is empty is
-/// 400 `empty JSON document` when `body_required`, else no reason. A `reason` that is not a
-/// string is 400 validation_failed on field `reason`.
-[[nodiscard]] result<std::string> decode_reason(std::string_view body, bool body_required);
+
 
 /// ASCII whitespace trimmed from both ends.
 [[nodiscard]] std::string_view trim(std::string_view s) noexcept;

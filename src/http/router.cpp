@@ -5,9 +5,7 @@
 #include <charconv>
 #include <exception>
 #include <optional>
-#include <sstream>
 
-#include <nlohmann/json.hpp>
 
 #include <wakeplane/codec.hpp>
 
@@ -123,60 +121,6 @@ std::string percent_decode(std::string_view s, bool query) {
     return out;
 }
 
-/// The deepest nesting of arrays and objects in `text`, strings skipped; stops counting past `cap`.
-std::size_t nesting_depth(std::string_view text, std::size_t cap) noexcept {
-    std::size_t depth = 0;
-    std::size_t deepest = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < text.size() && deepest <= cap; ++i) {
-        const char c = text[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return deepest;
-}
-
-/// One readable line from a parser exception, as the codec words it: `invalid JSON at line 1, column 2: …`.
-std::string describe(const nlohmann::json::exception& e) {
-    std::string_view what = e.what();
-    if (const auto end_of_id = what.find("] "); end_of_id != std::string_view::npos) {
-        what.remove_prefix(end_of_id + 2);
-    }
-    constexpr std::string_view parse_error = "parse error ";
-    if (what.starts_with(parse_error)) {
-        what.remove_prefix(parse_error.size());
-        return "invalid JSON " + std::string(what);
-    }
-    return "invalid JSON: " + std::string(what);
-}
-
-/// True when JSON key `key` names `field` (lower-case ASCII), ignoring ASCII case.
-bool key_matches(std::string_view key, std::string_view field) noexcept {
-    if (key.size() != field.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < key.size(); ++i) {
-        char c = key[i];
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-        if (c != field[i]) {
-            return false;
-        }
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -397,43 +341,6 @@ std::optional<std::string> non_empty_param(const request& r, std::string_view ke
         return std::nullopt;
     }
     return v;
-}
-
-result<std::string> decode_reason(std::string_view body, bool body_required) {
-    if (trim(body).empty()) {
-        if (body_required) {
-            return fail(errc::bad_request, "empty JSON document");
-        }
-        return std::string{};
-    }
-    constexpr std::size_t max_depth = 1000;  // as the codec: deeper documents are refused
-    if (nesting_depth(body, max_depth) > max_depth) {
-        return fail(errc::bad_request, "invalid JSON: nested deeper than " + std::to_string(max_depth) + " levels");
-    }
-    nlohmann::ordered_json doc;  // document order: of two spellings of `reason`, the last wins
-    try {
-        std::istringstream in{std::string(body)};
-        in >> doc;  // only the first value is read, as Go's decoder does
-    } catch (const nlohmann::json::exception& e) {
-        return fail(errc::bad_request, describe(e));
-    }
-    if (doc.is_null()) {
-        return std::string{};
-    }
-    if (!doc.is_object()) {
-        return fail(errc::bad_request, "expected a JSON object, got " + std::string(doc.type_name()));
-    }
-    std::string reason;
-    for (const auto& [k, v] : doc.items()) {
-        if (!key_matches(k, "reason") || v.is_null()) {
-            continue;
-        }
-        if (!v.is_string()) {
-            return invalid({{"reason", "must be a string"}});
-        }
-        reason = v.get<std::string>();
-    }
-    return reason;
 }
 
 std::string_view trim(std::string_view s) noexcept {

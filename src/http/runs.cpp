@@ -65,20 +65,7 @@ response list_runs(const call& c) {
     run_filter f;
     f.schedule = non_empty_param(c.req, "schedule_id");
     f.status = *status;
-    auto p = c.ctl.list_runs(f, *paging);
-    if (!p) {
-        return error_response(p.error());
-    }
-    std::vector<std::string> items;
-    items.reserve(p->items.size());
-    for (const auto& r : p->items) {
-        items.push_back(encode_run_summary(r));
-    }
-    std::optional<std::string> next;
-    if (p->next) {
-        next = encode_cursor(p->next->created_at, p->next->id);
-    }
-    return json_response(200, list_body(items, next));
+    return page_response(c.ctl.list_runs(f, *paging), [](const auto& row) { return encode_run_summary(row); });
 }
 
 response get_run(const call& c) {
@@ -137,20 +124,7 @@ response list_dead_letters(const call& c) {
     }
     dead_letter_filter f;
     f.schedule = non_empty_param(c.req, "schedule_id");
-    auto p = c.ctl.list_dead_letters(f, *paging);
-    if (!p) {
-        return error_response(p.error());
-    }
-    std::vector<std::string> items;
-    items.reserve(p->items.size());
-    for (const auto& d : p->items) {
-        items.push_back(encode_dead_letter(d));
-    }
-    std::optional<std::string> next;
-    if (p->next) {
-        next = encode_cursor(p->next->created_at, p->next->id);
-    }
-    return json_response(200, list_body(items, next));
+    return page_response(c.ctl.list_dead_letters(f, *paging), [](const auto& row) { return encode_dead_letter(row); });
 }
 
 response read_ledger(const call& c) {

@@ -56,21 +56,8 @@ result<std::int64_t> preview_count(const request& r) {
 
 /// A page of runs as list items.
 response runs_page(const result<page<run>>& p) {
-    if (!p) {
-        return error_response(p.error());
-    }
-    std::vector<std::string> items;
-    items.reserve(p->items.size());
-    for (const auto& r : p->items) {
-        items.push_back(encode_run_summary(r));
-    }
-    std::optional<std::string> next;
-    if (p->next) {
-        next = encode_cursor(p->next->created_at, p->next->id);
-    }
-    return json_response(200, list_body(items, next));
+    return page_response(p, [](const run& r) { return encode_run_summary(r); });
 }
-
 }  // namespace
 
 response create_schedule(const call& c) {
@@ -96,20 +83,7 @@ response list_schedules(const call& c) {
     }
     schedule_filter f;
     f.enabled = *enabled;
-    auto p = c.ctl.list_schedules(f, *paging);
-    if (!p) {
-        return error_response(p.error());
-    }
-    std::vector<std::string> items;
-    items.reserve(p->items.size());
-    for (const auto& s : p->items) {
-        items.push_back(encode_schedule_summary(s));
-    }
-    std::optional<std::string> next;
-    if (p->next) {
-        next = encode_cursor(p->next->created_at, p->next->id);
-    }
-    return json_response(200, list_body(items, next));
+    return page_response(c.ctl.list_schedules(f, *paging), [](const auto& row) { return encode_schedule_summary(row); });
 }
 
 response get_schedule(const call& c) {

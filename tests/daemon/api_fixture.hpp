@@ -67,4 +67,13 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+/// The keys of a JSON object in their order: asserts the wire order of a response.
+inline std::vector<std::string> keys_of(const nlohmann::ordered_json& j) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : j.items()) {
+        out.push_back(k);
+    }
+    return out;
+}
+
 }  // namespace wakeplane::testing

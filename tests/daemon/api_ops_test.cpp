@@ -16,14 +16,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-std::vector<std::string> keys_of(const json& j) {
-    std::vector<std::string> out;
-    for (const auto& [k, v] : j.items()) {
-        out.push_back(k);
-    }
-    return out;
-}
-
 /// A control whose store has died: every read fails with errc::storage.
 class broken_store final : public http::control {
 public:

@@ -16,14 +16,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-std::vector<std::string> keys_of(const json& j) {
-    std::vector<std::string> out;
-    for (const auto& [k, v] : j.items()) {
-        out.push_back(k);
-    }
-    return out;
-}
-
 /// Retries once after a second, then dead-letters.
 constexpr std::string_view retry_once = R"({"retry":{"max_attempts":2,"initial_delay_seconds":1,"max_delay_seconds":1}})";
 

@@ -15,14 +15,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-std::vector<std::string> keys_of(const json& j) {
-    std::vector<std::string> out;
-    for (const auto& [k, v] : j.items()) {
-        out.push_back(k);
-    }
-    return out;
-}
-
 const std::string http_target = R"({"kind":"http","method":"GET","url":"https://example.com/x"})";
 
 }  // namespace
