@@ -6,12 +6,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "json_scan.hpp"
 
 namespace wakeplane {
 namespace {
-
-using nlohmann::json;
 
 constexpr std::array<std::string_view, 19> event_names = {
     "schedule_created", "schedule_updated", "schedule_paused", "schedule_resumed", "schedule_deleted",
@@ -81,7 +79,13 @@ public:
         out_ += v;
         return *this;
     }
-    json_writer& time(time_point t) { return str(format_rfc3339(t)); }
+    json_writer& time(time_point t) {
+        comma();
+        out_ += '"';
+        append_rfc3339(out_, t);  // nothing to escape in a timestamp
+        out_ += '"';
+        return *this;
+    }
     json_writer& time(const std::optional<time_point>& t) { return t ? time(*t) : null(); }
     json_writer& opt_str(const std::optional<std::string>& v) { return v ? str(std::string_view{*v}) : null(); }
     json_writer& opt_i64(const std::optional<std::int64_t>& v) { return v ? i64(*v) : null(); }
@@ -115,37 +119,42 @@ private:
     /// printed becomes a record that reads back (as the original's JSON encoder does).
     void quoted(std::string_view v) {
         out_ += '"';
+        std::size_t plain = 0;  // start of the run of bytes copied as they are, appended in one go
+        const auto flush = [&](std::size_t i) { out_.append(v.data() + plain, i - plain); };
         for (std::size_t i = 0; i < v.size();) {
             const auto c = static_cast<unsigned char>(v[i]);
             if (c >= 0x80) {
                 const std::size_t n = utf8_length(v.substr(i));
                 if (n == 0) {
+                    flush(i);
                     out_ += "\xEF\xBF\xBD";
-                    ++i;
+                    plain = ++i;
                 } else {
-                    out_.append(v.substr(i, n));
                     i += n;
                 }
                 continue;
             }
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                ++i;
+                continue;
+            }
+            flush(i);
             switch (c) {
             case '"': out_ += "\\\""; break;
             case '\\': out_ += "\\\\"; break;
             case '\n': out_ += "\\n"; break;
             case '\r': out_ += "\\r"; break;
             case '\t': out_ += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    static constexpr char hex[] = "0123456789abcdef";
-                    out_ += "\\u00";
-                    out_ += hex[(c >> 4) & 0xF];
-                    out_ += hex[c & 0xF];
-                } else {
-                    out_ += static_cast<char>(c);
-                }
+            default: {
+                static constexpr char hex[] = "0123456789abcdef";
+                out_ += "\\u00";
+                out_ += hex[(c >> 4) & 0xF];
+                out_ += hex[c & 0xF];
             }
-            ++i;
+            }
+            plain = ++i;
         }
+        flush(v.size());
         out_ += '"';
     }
 
@@ -177,53 +186,275 @@ private:
     bool first_ = true;
 };
 
-/// Reading records is strict: a record that does not decode is corruption, reported, never guessed.
-struct reader {
-    const json& j;
-    std::string what;
+// ---- reading ----------------------------------------------------------------------------------
+//
+// Reading records is strict: a record that does not decode is corruption, reported, never
+// guessed. Each record type is a table of its members; members may come in any order, unknown
+// members are skipped (a newer writer may add some), and a required member that is missing or
+// of the wrong type is corruption that names it.
 
-    [[noreturn]] void corrupt(std::string_view key) const {
-        throw std::runtime_error(what + " record: bad field " + std::string(key));
-    }
-    const json& at(std::string_view key) const {
-        auto it = j.find(key);
-        if (it == j.end()) {
-            corrupt(key);
-        }
-        return *it;
-    }
-    std::string str(std::string_view key) const { return at(key).get<std::string>(); }
-    std::int64_t i64(std::string_view key) const { return at(key).get<std::int64_t>(); }
-    bool boolean(std::string_view key) const { return at(key).get<bool>(); }
-    time_point time(std::string_view key) const {
-        auto t = parse_rfc3339(at(key).get<std::string>());
-        if (!t) {
-            corrupt(key);
-        }
-        return *t;
-    }
-    std::optional<time_point> opt_time(std::string_view key) const {
-        auto it = j.find(key);
-        if (it == j.end() || it->is_null()) {
-            return std::nullopt;
-        }
-        return time(key);
-    }
-    std::optional<std::string> opt_str(std::string_view key) const {
-        auto it = j.find(key);
-        if (it == j.end() || it->is_null()) {
-            return std::nullopt;
-        }
-        return it->get<std::string>();
-    }
-    std::optional<std::int64_t> opt_i64(std::string_view key) const {
-        auto it = j.find(key);
-        if (it == j.end() || it->is_null()) {
-            return std::nullopt;
-        }
-        return it->get<std::int64_t>();
-    }
+using detail::json_scan;
+using detail::record_corrupt;
+
+template <class T>
+struct member {
+    std::string_view name;
+    void (*read)(json_scan&, T&);
+    bool required = true;
 };
+
+/// Reads the object at the cursor into `out` through its member table.
+template <class T, std::size_t N>
+void read_members(json_scan& in, T& out, const std::array<member<T>, N>& table, std::string_view what) {
+    static_assert(N <= 64, "one bit per member");
+    std::uint64_t seen = 0;
+    std::size_t next = 0;  // records are written in table order: look where the last one ended first
+    in.object([&](std::string_view key) {
+        std::size_t k = next;
+        std::size_t tried = 0;
+        while (tried < N && table[k].name != key) {
+            k = k + 1 == N ? 0 : k + 1;
+            ++tried;
+        }
+        if (tried == N) {
+            in.skip();
+            return;
+        }
+        try {
+            table[k].read(in, out);
+        } catch (const record_corrupt& e) {
+            throw record_corrupt(std::string(what) + "." + std::string(table[k].name) + ": " + e.what());
+        }
+        seen |= std::uint64_t{1} << k;
+        next = k + 1 == N ? 0 : k + 1;
+    });
+    for (std::size_t k = 0; k < N; ++k) {
+        if (table[k].required && (seen & (std::uint64_t{1} << k)) == 0) {
+            throw record_corrupt(std::string(what) + "." + std::string(table[k].name) + " is missing");
+        }
+    }
+}
+
+time_point read_time(json_scan& in) {
+    auto t = parse_rfc3339(in.string_view());
+    if (!t) {
+        in.fail(t.error().message);
+    }
+    return *t;
+}
+std::optional<time_point> read_opt_time(json_scan& in) {
+    if (in.null()) {
+        return std::nullopt;
+    }
+    return read_time(in);
+}
+std::optional<std::string> read_opt_string(json_scan& in) {
+    if (in.null()) {
+        return std::nullopt;
+    }
+    return in.string();
+}
+std::optional<std::int64_t> read_opt_i64(json_scan& in) {
+    if (in.null()) {
+        return std::nullopt;
+    }
+    return in.i64();
+}
+
+// Members are spelled as captureless lambdas so that each table is data, not code paths.
+#define WP_MEMBER(T, name, body) member<T>{name, [](json_scan& in, T& x) { body; }}
+#define WP_OPTIONAL(T, name, body) member<T>{name, [](json_scan& in, T& x) { body; }, false}
+
+const auto spec_members = std::to_array<member<schedule_spec>>({
+    WP_MEMBER(schedule_spec, "kind", x.kind = in.string()),
+    WP_MEMBER(schedule_spec, "expr", x.expr = in.string()),
+    WP_MEMBER(schedule_spec, "every_seconds", x.every_seconds = in.i64()),
+    WP_OPTIONAL(schedule_spec, "anchor_at", x.anchor_at = read_opt_time(in)),
+    WP_OPTIONAL(schedule_spec, "at", x.at = read_opt_time(in)),
+    WP_MEMBER(schedule_spec, "dst_gap",
+              auto v = parse_dst_gap(in.string_view()); if (!v) in.fail("unknown value"); x.dst.gap = *v),
+    WP_MEMBER(schedule_spec, "dst_repeated",
+              auto v = parse_dst_repeated(in.string_view()); if (!v) in.fail("unknown value"); x.dst.repeated = *v),
+});
+
+const auto target_members = std::to_array<member<target_spec>>({
+    WP_MEMBER(target_spec, "kind", x.kind = in.string()),
+    WP_MEMBER(target_spec, "method", x.method = in.string()),
+    WP_MEMBER(target_spec, "url", x.url = in.string()),
+    WP_MEMBER(target_spec, "headers", x.headers.clear(); in.object([&](std::string_view k) {
+        std::string name(k);
+        x.headers.insert_or_assign(std::move(name), in.string());
+    })),
+    WP_MEMBER(target_spec, "body_json", x.body_json = in.string()),
+    WP_MEMBER(target_spec, "command", x.command = in.string()),
+    WP_MEMBER(target_spec, "args", x.args.clear(); in.array([&] { x.args.push_back(in.string()); })),
+    WP_MEMBER(target_spec, "workflow_id", x.workflow_id = in.string()),
+    WP_MEMBER(target_spec, "input_json", x.input_json = in.string()),
+});
+
+const auto policy_members = std::to_array<member<policy_spec>>({
+    WP_MEMBER(policy_spec, "overlap", x.overlap = in.string()),
+    WP_MEMBER(policy_spec, "misfire", x.misfire = in.string()),
+    WP_MEMBER(policy_spec, "timeout_seconds", x.timeout_seconds = in.i64()),
+    WP_MEMBER(policy_spec, "max_concurrency", x.max_concurrency = in.i64()),
+    WP_MEMBER(policy_spec, "misfire_grace_seconds", x.misfire_grace_seconds = in.i64()),
+    WP_MEMBER(policy_spec, "catch_up_limit", x.catch_up_limit = in.i64()),
+    WP_MEMBER(policy_spec, "jitter_seconds", x.jitter_seconds = in.i64()),
+});
+
+const auto retry_members = std::to_array<member<retry_spec>>({
+    WP_MEMBER(retry_spec, "max_attempts", x.max_attempts = in.i64()),
+    WP_MEMBER(retry_spec, "strategy", x.strategy = in.string()),
+    WP_MEMBER(retry_spec, "initial_delay_seconds", x.initial_delay_seconds = in.i64()),
+    WP_MEMBER(retry_spec, "max_delay_seconds", x.max_delay_seconds = in.i64()),
+});
+
+const auto schedule_members = std::to_array<member<schedule>>({
+    WP_MEMBER(schedule, "id", x.id = in.string()),
+    WP_MEMBER(schedule, "name", x.name = in.string()),
+    WP_MEMBER(schedule, "enabled", x.enabled = in.boolean()),
+    WP_MEMBER(schedule, "timezone", x.timezone = in.string()),
+    WP_MEMBER(schedule, "schedule", read_members(in, x.spec, spec_members, "schedule")),
+    WP_MEMBER(schedule, "target", read_members(in, x.target, target_members, "target")),
+    WP_MEMBER(schedule, "policy", read_members(in, x.policy, policy_members, "policy")),
+    WP_MEMBER(schedule, "retry", read_members(in, x.retry, retry_members, "retry")),
+    WP_OPTIONAL(schedule, "start_at", x.start_at = read_opt_time(in)),
+    WP_OPTIONAL(schedule, "end_at", x.end_at = read_opt_time(in)),
+    WP_OPTIONAL(schedule, "paused_at", x.paused_at = read_opt_time(in)),
+    WP_OPTIONAL(schedule, "next_run_at", x.next_run_at = read_opt_time(in)),
+    WP_OPTIONAL(schedule, "last_run_at", x.last_run_at = read_opt_time(in)),
+    WP_MEMBER(schedule, "created_at", x.created_at = read_time(in)),
+    WP_MEMBER(schedule, "updated_at", x.updated_at = read_time(in)),
+    WP_MEMBER(schedule, "deleted", x.deleted = in.boolean()),
+});
+
+const auto run_members = std::to_array<member<run>>({
+    WP_MEMBER(run, "id", x.id = in.string()),
+    WP_MEMBER(run, "schedule_id", x.schedule = in.string()),
+    WP_MEMBER(run, "occurrence_key", x.occurrence_key = in.string()),
+    WP_MEMBER(run, "nominal_time", x.nominal_time = read_time(in)),
+    WP_MEMBER(run, "due_time", x.due_time = read_time(in)),
+    WP_MEMBER(run, "status",
+              auto v = parse_run_status(in.string_view()); if (!v) in.fail("unknown status"); x.status = *v),
+    WP_MEMBER(run, "attempt", x.attempt = in.i64()),
+    WP_OPTIONAL(run, "claimed_by_worker_id", x.claimed_by_worker_id = read_opt_string(in)),
+    WP_OPTIONAL(run, "claim_expires_at", x.claim_expires_at = read_opt_time(in)),
+    WP_OPTIONAL(run, "started_at", x.started_at = read_opt_time(in)),
+    WP_OPTIONAL(run, "finished_at", x.finished_at = read_opt_time(in)),
+    WP_OPTIONAL(run, "http_status_code", x.http_status_code = read_opt_i64(in)),
+    WP_OPTIONAL(run, "exit_code", x.exit_code = read_opt_i64(in)),
+    WP_OPTIONAL(run, "result_json", x.result_json = read_opt_string(in)),
+    WP_OPTIONAL(run, "error_text", x.error_text = read_opt_string(in)),
+    WP_OPTIONAL(run, "retry_available_at", x.retry_available_at = read_opt_time(in)),
+    WP_OPTIONAL(run, "trigger_reason", x.trigger_reason = read_opt_string(in)),
+    WP_MEMBER(run, "fencing_token", x.fencing_token = in.i64()),
+    WP_MEMBER(run, "created_at", x.created_at = read_time(in)),
+    WP_MEMBER(run, "updated_at", x.updated_at = read_time(in)),
+    WP_MEMBER(run, "requeued_attempts", x.requeued_attempts = in.i64()),
+});
+
+const auto receipt_members = std::to_array<member<receipt>>({
+    WP_MEMBER(receipt, "id", x.id = in.string()),
+    WP_MEMBER(receipt, "run_id", x.run = in.string()),
+    WP_MEMBER(receipt, "receipt_kind", x.receipt_kind = in.string()),
+    WP_MEMBER(receipt, "content_type", x.content_type = in.string()),
+    WP_MEMBER(receipt, "body", x.body = in.string()),
+    WP_MEMBER(receipt, "truncated", x.truncated = in.boolean()),
+    WP_MEMBER(receipt, "created_at", x.created_at = read_time(in)),
+});
+
+const auto dead_letter_members = std::to_array<member<dead_letter>>({
+    WP_MEMBER(dead_letter, "id", x.id = in.string()),
+    WP_MEMBER(dead_letter, "run_id", x.run = in.string()),
+    WP_MEMBER(dead_letter, "schedule_id", x.schedule = in.string()),
+    WP_MEMBER(dead_letter, "occurrence_key", x.occurrence_key = in.string()),
+    WP_MEMBER(dead_letter, "reason", x.reason = in.string()),
+    WP_OPTIONAL(dead_letter, "payload_json", x.payload_json = read_opt_string(in)),
+    WP_MEMBER(dead_letter, "created_at", x.created_at = read_time(in)),
+});
+
+/// The members of an event's `data`, gathered before the payload's kind is known: which
+/// members are present decides it (a run change, a schedule, a dead letter or a summary).
+struct data_members {
+    std::optional<schedule> sched;
+    std::optional<run> row;
+    std::vector<receipt> receipts;
+    std::optional<schedule> schedule_after;
+    std::optional<dead_letter> letter;
+    std::optional<std::int64_t> count;
+    std::optional<time_point> first, last;
+    std::optional<std::string> reason;
+};
+
+const auto event_data_members = std::to_array<member<data_members>>({
+    WP_OPTIONAL(data_members, "schedule", read_members(in, x.sched.emplace(), schedule_members, "schedule")),
+    WP_OPTIONAL(data_members, "run", read_members(in, x.row.emplace(), run_members, "run")),
+    WP_OPTIONAL(data_members, "receipts",
+                in.array([&] { read_members(in, x.receipts.emplace_back(), receipt_members, "receipt"); })),
+    WP_OPTIONAL(data_members, "schedule_after",
+                read_members(in, x.schedule_after.emplace(), schedule_members, "schedule_after")),
+    WP_OPTIONAL(data_members, "dead_letter",
+                read_members(in, x.letter.emplace(), dead_letter_members, "dead_letter")),
+    WP_OPTIONAL(data_members, "count", x.count = in.i64()),
+    WP_OPTIONAL(data_members, "first", x.first = read_time(in)),
+    WP_OPTIONAL(data_members, "last", x.last = read_time(in)),
+    WP_OPTIONAL(data_members, "reason", x.reason = in.string()),
+});
+
+/// Reads an event's `data` object into its payload.
+void read_event_data(json_scan& in, ledger_event& e) {
+    data_members d;
+    read_members(in, d, event_data_members, "data");
+    if (d.sched) {
+        e.payload = std::move(*d.sched);
+    } else if (d.row) {
+        e.payload = run_change{std::move(*d.row), std::move(d.receipts), std::move(d.schedule_after)};
+    } else if (d.letter) {
+        e.payload = std::move(*d.letter);
+    } else if (d.count) {
+        if (!d.first || !d.last || !d.reason) {
+            throw record_corrupt("data: a skipped summary needs first, last and reason");
+        }
+        e.payload = skipped_summary{*d.count, *d.first, *d.last, std::move(*d.reason)};
+    } else {
+        e.payload = std::monostate{};
+    }
+}
+
+const auto event_members = std::to_array<member<ledger_event>>({
+    WP_MEMBER(ledger_event, "seq", x.seq = in.i64()),
+    WP_MEMBER(ledger_event, "at", x.at = read_time(in)),
+    WP_MEMBER(ledger_event, "kind",
+              auto v = parse_event_kind(in.string_view()); if (!v) in.fail("unknown kind"); x.kind = *v),
+    WP_MEMBER(ledger_event, "schedule_id", x.schedule = in.string()),
+    WP_OPTIONAL(ledger_event, "run_id", x.run = read_opt_string(in)),
+    WP_OPTIONAL(ledger_event, "occurrence_key", x.occurrence_key = read_opt_string(in)),
+    WP_OPTIONAL(ledger_event, "attempt", x.attempt = read_opt_i64(in)),
+    WP_MEMBER(ledger_event, "data", read_event_data(in, x)),
+});
+
+#undef WP_MEMBER
+#undef WP_OPTIONAL
+
+/// Decodes one whole record text, turning corruption into errc::storage.
+template <class T, class Read>
+result<T> decode_text(std::string_view what, std::string_view text, Read&& read) {
+    try {
+        json_scan in(text);
+        T out{};
+        read(in, out);
+        in.finish();
+        return out;
+    } catch (const std::exception& ex) {
+        return fail(errc::storage, std::string(what) + " is corrupt: " + ex.what());
+    }
+}
+
+template <class T, std::size_t N>
+result<T> decode_record(std::string_view what, std::string_view text, const std::array<member<T>, N>& table,
+                        std::string_view name) {
+    return decode_text<T>(what, text, [&](json_scan& in, T& out) { read_members(in, out, table, name); });
+}
 
 void write_schedule(json_writer& w, const schedule& s) {
     w.open();
@@ -256,59 +487,6 @@ void write_schedule(json_writer& w, const schedule& s) {
     w.close();
 }
 
-schedule schedule_from(const json& j) {
-    reader r{j, "schedule"};
-    schedule s;
-    s.id = r.str("id");
-    s.name = r.str("name");
-    s.enabled = r.boolean("enabled");
-    s.timezone = r.str("timezone");
-    reader spec{r.at("schedule"), "schedule"};
-    s.spec.kind = spec.str("kind");
-    s.spec.expr = spec.str("expr");
-    s.spec.every_seconds = spec.i64("every_seconds");
-    s.spec.anchor_at = spec.opt_time("anchor_at");
-    s.spec.at = spec.opt_time("at");
-    auto gap = parse_dst_gap(spec.str("dst_gap"));
-    auto repeated = parse_dst_repeated(spec.str("dst_repeated"));
-    if (!gap || !repeated) {
-        spec.corrupt("dst");
-    }
-    s.spec.dst = {*gap, *repeated};
-    reader t{r.at("target"), "schedule"};
-    s.target.kind = t.str("kind");
-    s.target.method = t.str("method");
-    s.target.url = t.str("url");
-    s.target.headers = t.at("headers").get<std::map<std::string, std::string>>();
-    s.target.body_json = t.str("body_json");
-    s.target.command = t.str("command");
-    s.target.args = t.at("args").get<std::vector<std::string>>();
-    s.target.workflow_id = t.str("workflow_id");
-    s.target.input_json = t.str("input_json");
-    reader p{r.at("policy"), "schedule"};
-    s.policy.overlap = p.str("overlap");
-    s.policy.misfire = p.str("misfire");
-    s.policy.timeout_seconds = p.i64("timeout_seconds");
-    s.policy.max_concurrency = p.i64("max_concurrency");
-    s.policy.misfire_grace_seconds = p.i64("misfire_grace_seconds");
-    s.policy.catch_up_limit = p.i64("catch_up_limit");
-    s.policy.jitter_seconds = p.i64("jitter_seconds");
-    reader rt{r.at("retry"), "schedule"};
-    s.retry.max_attempts = rt.i64("max_attempts");
-    s.retry.strategy = rt.str("strategy");
-    s.retry.initial_delay_seconds = rt.i64("initial_delay_seconds");
-    s.retry.max_delay_seconds = rt.i64("max_delay_seconds");
-    s.start_at = r.opt_time("start_at");
-    s.end_at = r.opt_time("end_at");
-    s.paused_at = r.opt_time("paused_at");
-    s.next_run_at = r.opt_time("next_run_at");
-    s.last_run_at = r.opt_time("last_run_at");
-    s.created_at = r.time("created_at");
-    s.updated_at = r.time("updated_at");
-    s.deleted = r.boolean("deleted");
-    return s;
-}
-
 void write_run(json_writer& w, const run& x) {
     w.open();
     w.key("id").str(x.id).key("schedule_id").str(x.schedule).key("occurrence_key").str(x.occurrence_key);
@@ -325,37 +503,6 @@ void write_run(json_writer& w, const run& x) {
     w.close();
 }
 
-run run_from(const json& j) {
-    reader r{j, "run"};
-    run x;
-    x.id = r.str("id");
-    x.schedule = r.str("schedule_id");
-    x.occurrence_key = r.str("occurrence_key");
-    x.nominal_time = r.time("nominal_time");
-    x.due_time = r.time("due_time");
-    auto st = parse_run_status(r.str("status"));
-    if (!st) {
-        r.corrupt("status");
-    }
-    x.status = *st;
-    x.attempt = r.i64("attempt");
-    x.claimed_by_worker_id = r.opt_str("claimed_by_worker_id");
-    x.claim_expires_at = r.opt_time("claim_expires_at");
-    x.started_at = r.opt_time("started_at");
-    x.finished_at = r.opt_time("finished_at");
-    x.http_status_code = r.opt_i64("http_status_code");
-    x.exit_code = r.opt_i64("exit_code");
-    x.result_json = r.opt_str("result_json");
-    x.error_text = r.opt_str("error_text");
-    x.retry_available_at = r.opt_time("retry_available_at");
-    x.trigger_reason = r.opt_str("trigger_reason");
-    x.fencing_token = r.i64("fencing_token");
-    x.created_at = r.time("created_at");
-    x.updated_at = r.time("updated_at");
-    x.requeued_attempts = r.i64("requeued_attempts");
-    return x;
-}
-
 void write_receipt(json_writer& w, const receipt& x) {
     w.open();
     w.key("id").str(x.id).key("run_id").str(x.run).key("receipt_kind").str(x.receipt_kind);
@@ -364,24 +511,12 @@ void write_receipt(json_writer& w, const receipt& x) {
     w.close();
 }
 
-receipt receipt_from(const json& j) {
-    reader r{j, "receipt"};
-    return receipt{r.str("id"),   r.str("run_id"),         r.str("receipt_kind"), r.str("content_type"),
-                   r.str("body"), r.boolean("truncated"), r.time("created_at")};
-}
-
 void write_dead_letter(json_writer& w, const dead_letter& d) {
     w.open();
     w.key("id").str(d.id).key("run_id").str(d.run).key("schedule_id").str(d.schedule);
     w.key("occurrence_key").str(d.occurrence_key).key("reason").str(d.reason);
     w.key("payload_json").opt_str(d.payload_json).key("created_at").time(d.created_at);
     w.close();
-}
-
-dead_letter dead_letter_from(const json& j) {
-    reader r{j, "dead letter"};
-    return dead_letter{r.str("id"),     r.str("run_id"),          r.str("schedule_id"), r.str("occurrence_key"),
-                       r.str("reason"), r.opt_str("payload_json"), r.time("created_at")};
 }
 
 void write_data(json_writer& w, const ledger_event& e) {
@@ -416,38 +551,6 @@ void write_data(json_writer& w, const ledger_event& e) {
         e.payload);
 }
 
-void data_from(ledger_event& e, const json& d) {
-    if (auto it = d.find("schedule"); it != d.end()) {
-        e.payload = schedule_from(*it);
-    } else if (auto rt = d.find("run"); rt != d.end()) {
-        run_change c{run_from(*rt), {}, std::nullopt};
-        for (const auto& x : d.at("receipts")) {
-            c.receipts.push_back(receipt_from(x));
-        }
-        if (auto st = d.find("schedule_after"); st != d.end()) {
-            c.schedule_after = schedule_from(*st);
-        }
-        e.payload = std::move(c);
-    } else if (auto dt = d.find("dead_letter"); dt != d.end()) {
-        e.payload = dead_letter_from(*dt);
-    } else if (d.contains("count")) {
-        reader r{d, "summary"};
-        e.payload = skipped_summary{r.i64("count"), r.time("first"), r.time("last"), r.str("reason")};
-    } else {
-        e.payload = std::monostate{};
-    }
-}
-
-/// Runs a decoder, turning a malformed record into errc::storage instead of an exception.
-template <class F>
-auto guarded(std::string_view what, F&& f) -> result<decltype(f())> {
-    try {
-        return f();
-    } catch (const std::exception& ex) {
-        return fail(errc::storage, std::string(what) + " is corrupt: " + ex.what());
-    }
-}
-
 }  // namespace
 
 std::string_view to_string(event_kind k) noexcept { return event_names[static_cast<std::size_t>(k)]; }
@@ -467,7 +570,7 @@ std::string encode_schedule_record(const schedule& s) {
     return w.take();
 }
 result<schedule> decode_schedule_record(std::string_view j) {
-    return guarded("schedule record", [&] { return schedule_from(json::parse(j)); });
+    return decode_record("schedule record", j, schedule_members, "schedule");
 }
 std::string encode_run_record(const run& r) {
     json_writer w;
@@ -475,7 +578,7 @@ std::string encode_run_record(const run& r) {
     return w.take();
 }
 result<run> decode_run_record(std::string_view j) {
-    return guarded("run record", [&] { return run_from(json::parse(j)); });
+    return decode_record("run record", j, run_members, "run");
 }
 std::string encode_receipt_record(const receipt& r) {
     json_writer w;
@@ -483,7 +586,7 @@ std::string encode_receipt_record(const receipt& r) {
     return w.take();
 }
 result<receipt> decode_receipt_record(std::string_view j) {
-    return guarded("receipt record", [&] { return receipt_from(json::parse(j)); });
+    return decode_record("receipt record", j, receipt_members, "receipt");
 }
 std::string encode_dead_letter_record(const dead_letter& d) {
     json_writer w;
@@ -491,7 +594,7 @@ std::string encode_dead_letter_record(const dead_letter& d) {
     return w.take();
 }
 result<dead_letter> decode_dead_letter_record(std::string_view j) {
-    return guarded("dead letter record", [&] { return dead_letter_from(json::parse(j)); });
+    return decode_record("dead letter record", j, dead_letter_members, "dead_letter");
 }
 
 std::string encode_event_data(const ledger_event& e) {
@@ -501,9 +604,9 @@ std::string encode_event_data(const ledger_event& e) {
 }
 
 result<ledger_event> decode_event_data(ledger_event header, std::string_view data) {
-    return guarded("ledger event", [&] {
-        data_from(header, json::parse(data));
-        return header;
+    return decode_text<ledger_event>("ledger event", data, [&](json_scan& in, ledger_event& out) {
+        out = std::move(header);
+        read_event_data(in, out);
     });
 }
 
@@ -527,23 +630,8 @@ std::string encode_event(const ledger_event& e) {
 }
 
 result<ledger_event> decode_event(std::string_view text) {
-    return guarded("ledger event", [&] {
-        const json j = json::parse(text);
-        reader r{j, "ledger event"};
-        ledger_event e;
-        e.seq = r.i64("seq");
-        e.at = r.time("at");
-        auto k = parse_event_kind(r.str("kind"));
-        if (!k) {
-            r.corrupt("kind");
-        }
-        e.kind = *k;
-        e.schedule = r.str("schedule_id");
-        e.run = r.opt_str("run_id");
-        e.occurrence_key = r.opt_str("occurrence_key");
-        e.attempt = r.opt_i64("attempt");
-        data_from(e, r.at("data"));
-        return e;
+    return decode_text<ledger_event>("ledger event", text, [](json_scan& in, ledger_event& out) {
+        read_members(in, out, event_members, "event");
     });
 }
 

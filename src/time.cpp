@@ -9,16 +9,40 @@
 namespace wakeplane {
 namespace {
 
-/// Writes `YYYY-MM-DDTHH:MM:SS` for the whole seconds of `t` into `out`.
+/// Appends `v` as exactly `width` decimal digits (v is in range: callers format calendar fields).
+void append_digits(std::string& out, long long v, int width) {
+    char buf[8];
+    for (int k = width - 1; k >= 0; --k) {
+        buf[k] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    }
+    out.append(buf, static_cast<std::size_t>(width));
+}
+
+/// Writes `YYYY-MM-DDTHH:MM:SS` for the whole seconds of `t` into `out`. Stores format several
+/// instants per record they write, so this avoids printf and temporary strings.
 void append_seconds(std::string& out, time_point t) {
     const auto day = std::chrono::floor<date::days>(t);
     const date::year_month_day ymd{day};
     const date::hh_mm_ss<duration> tod{t - day};
-    std::array<char, 32> buf{};
-    const int n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02lld", int(ymd.year()),
-                                unsigned(ymd.month()), unsigned(ymd.day()), int(tod.hours().count()),
-                                int(tod.minutes().count()), static_cast<long long>(tod.seconds().count()));
-    out.append(buf.data(), static_cast<std::size_t>(n));
+    const int year = int(ymd.year());
+    if (year < 0 || year > 9999) {  // outside RFC 3339's four digits: keep printf's spelling
+        std::array<char, 16> buf{};
+        const int n = std::snprintf(buf.data(), buf.size(), "%04d", year);
+        out.append(buf.data(), static_cast<std::size_t>(n));
+    } else {
+        append_digits(out, year, 4);
+    }
+    out += '-';
+    append_digits(out, unsigned(ymd.month()), 2);
+    out += '-';
+    append_digits(out, unsigned(ymd.day()), 2);
+    out += 'T';
+    append_digits(out, tod.hours().count(), 2);
+    out += ':';
+    append_digits(out, tod.minutes().count(), 2);
+    out += ':';
+    append_digits(out, tod.seconds().count(), 2);
 }
 
 /// A tiny cursor over the text being parsed; every accessor is bounds-checked.
@@ -156,22 +180,25 @@ result<time_point> parse_timestamp(std::string_view text, parse_options opt) {
 
 }  // namespace
 
-std::string format_rfc3339(time_point t) {
-    std::string out;
-    out.reserve(32);
+void append_rfc3339(std::string& out, time_point t) {
     append_seconds(out, t);
     auto frac = (t - std::chrono::floor<std::chrono::seconds>(t)).count();
     if (frac != 0) {
-        std::array<char, 8> buf{};
-        std::snprintf(buf.data(), buf.size(), "%06lld", static_cast<long long>(frac));
-        std::string_view digits{buf.data(), 6};
-        while (digits.back() == '0') {
-            digits.remove_suffix(1);
+        int width = 6;  // microseconds, trailing zeros dropped
+        while (frac % 10 == 0) {
+            frac /= 10;
+            --width;
         }
         out += '.';
-        out += digits;
+        append_digits(out, frac, width);
     }
     out += 'Z';
+}
+
+std::string format_rfc3339(time_point t) {
+    std::string out;
+    out.reserve(32);
+    append_rfc3339(out, t);
     return out;
 }
 

@@ -78,6 +78,27 @@ struct store_counts {
     friend bool operator==(const store_counts&, const store_counts&) = default;
 };
 
+/// An open (non-terminal) run as a claim sees it: read from the backend's open-runs index,
+/// without decoding the row, because a claim looks at every open run of the schedule.
+struct open_run {
+    run_id id;
+    run_status status = run_status::pending;
+    time_point nominal_time{};
+    std::optional<time_point> eligible_at;  ///< waiting runs: due_time, or retry_available_at of a retry
+    friend bool operator==(const open_run&, const open_run&) = default;
+};
+
+/// The open_run of a row (what every backend's index must give back).
+[[nodiscard]] inline open_run open_run_of(const run& r) {
+    std::optional<time_point> eligible;
+    if (r.status == run_status::pending) {
+        eligible = r.due_time;
+    } else if (r.status == run_status::retry_scheduled) {
+        eligible = r.retry_available_at;
+    }
+    return open_run{r.id, r.status, r.nominal_time, eligible};
+}
+
 // ---------------------------------------------------------------------------------------------
 // The backend contract.
 // ---------------------------------------------------------------------------------------------
@@ -94,6 +115,8 @@ concept backend_transaction = requires(T& t, const schedule& s, const std::optio
     { t.live_schedule_named(id) } -> std::same_as<result<std::optional<schedule_id>>>;
     { t.load_run(id) } -> std::same_as<result<std::optional<run>>>;
     { t.runs_of(id, statuses) } -> std::same_as<result<std::vector<run>>>;
+    /// Every open run of a schedule, in run id order.
+    { t.open_runs(id) } -> std::same_as<result<std::vector<open_run>>>;
     { t.put_schedule(s, before) } -> std::same_as<result<void>>;
     /// Writes a new run; false (and nothing written) when its (occurrence_key, attempt) exists.
     { t.insert_run(r) } -> std::same_as<result<bool>>;
@@ -823,19 +846,17 @@ private:
         if (!sched) {
             return tl::unexpected(sched.error());
         }
-        auto active = tx.runs_of(r.schedule, active_statuses());
-        auto waiting = tx.runs_of(r.schedule, waiting_statuses());
-        if (!active || !waiting) {
-            return tl::unexpected(!active ? active.error() : waiting.error());
+        auto open = tx.open_runs(r.schedule);
+        if (!open) {
+            return tl::unexpected(open.error());
         }
         slot_view v;
         v.max_concurrency = (*sched && (*sched)->policy.max_concurrency > 0) ? (*sched)->policy.max_concurrency : 1;
-        for (const auto& a : *active) {
-            v.active.push_back(a.id);
-        }
-        for (const auto& w : *waiting) {
-            if (is_eligible(w, now)) {
-                v.waiting.insert(w.nominal_time);
+        for (auto& o : *open) {
+            if (o.status == run_status::claimed || o.status == run_status::running) {
+                v.active.push_back(std::move(o.id));
+            } else if (o.eligible_at && *o.eligible_at <= now) {  // is_eligible() of the row
+                v.waiting.insert(o.nominal_time);
             }
         }
         return &views.emplace(r.schedule, std::move(v)).first->second;

@@ -20,6 +20,9 @@ using seconds = std::chrono::seconds;
 /// (dropped when zero): `2026-03-12T10:00:00Z`, `2026-03-12T10:00:00.5Z`.
 [[nodiscard]] std::string format_rfc3339(time_point t);
 
+/// Appends what format_rfc3339 returns to `out` (for writers that format many instants).
+void append_rfc3339(std::string& out, time_point t);
+
 /// Formats `t` truncated to whole seconds: `2026-03-12T10:00:00Z` (occurrence keys, /v1/status).
 [[nodiscard]] std::string format_rfc3339_seconds(time_point t);
 

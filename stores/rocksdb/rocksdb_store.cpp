@@ -65,17 +65,39 @@ result<std::string_view> fixed_field(std::string_view key, std::size_t offset) {
     return key.substr(offset, fixed_width);
 }
 
-/// The one-byte value of an index entry; any other size is corruption.
-result<char> single_byte(std::string_view value) {
-    if (value.size() != 1) {
-        return fail(errc::storage, "rocksdb store: malformed index value of " + std::to_string(value.size()) + " bytes");
-    }
-    return value.front();
-}
-
 /// When a waiting run becomes claimable: its due time, or for a retry its available time.
 time_point eligible_at(const run& r) {
     return r.status == run_status::retry_scheduled && r.retry_available_at ? *r.retry_available_at : r.due_time;
+}
+
+/// The value of a run's open-run entry: status code · nominal time · eligible time (waiting
+/// runs that is_eligible() can admit only), so that a claim learns what it needs without the row.
+std::string open_run_value(const run& r) {
+    std::string v;
+    key_writer w{v, layout::status_code(r.status)};
+    w.instant(r.nominal_time);
+    if (const auto eligible = open_run_of(r).eligible_at) {
+        w.instant(*eligible);
+    }
+    return v;
+}
+
+/// Reads an open-run entry of run `id`; nullopt for an entry of a status code alone (written by
+/// an earlier version), whose times only the row has.
+result<std::optional<open_run>> parse_open_run_value(std::string_view id, std::string_view value) {
+    const auto status = value.empty() ? std::nullopt : layout::status_of_code(value.front());
+    value.remove_prefix(status ? 1 : 0);
+    if (!status || (value.size() != 0 && value.size() != fixed_width && value.size() != 2 * fixed_width)) {
+        return fail(errc::storage, "rocksdb store: a malformed open-run index value for run \"" + std::string(id) + "\"");
+    }
+    if (value.empty()) {
+        return std::nullopt;
+    }
+    open_run o{std::string(id), *status, layout::read_instant(value), std::nullopt};
+    if (value.size() == 2 * fixed_width) {
+        o.eligible_at = layout::read_instant(value.substr(fixed_width));
+    }
+    return o;
 }
 
 /// One index entry of a row: the key and its (often empty) value.
@@ -120,7 +142,7 @@ public:
             add(tag::lease, {}).instant(*r.claim_expires_at).raw(r.id);
         }
         if (!is_terminal(r.status)) {
-            add(tag::open_run, {&status, 1}).escaped(r.schedule).raw(r.id);
+            add(tag::open_run, open_run_value(r)).escaped(r.schedule).raw(r.id);
         }
         add(tag::runs_created, {}).instant(r.created_at).raw(r.id);
         add(tag::runs_by_schedule, {&status, 1}).escaped(r.schedule).instant(r.created_at).raw(r.id);
@@ -548,36 +570,61 @@ result<std::optional<run>> rocksdb_backend::transaction::load_run(std::string_vi
 
 result<std::vector<run>> rocksdb_backend::transaction::runs_of(std::string_view schedule,
                                                                std::span<const run_status> statuses) {
+    // The open-run index says each run's status: runs of other statuses are skipped unread.
+    auto open = open_runs(schedule);
+    if (!open) {
+        return tl::unexpected(open.error());
+    }
     return shielded("runs_of", [&]() -> result<std::vector<run>> {
-        std::string prefix;
-        key_writer{prefix, tag::open_run}.escaped(schedule);
-        std::string upper = layout::prefix_end(prefix);
-        range_iterator it{*db_->db, db_->latest, prefix, std::move(upper), &db_->batch};
         std::vector<run> out;
-        for (it.first(); it.valid(); it.next()) {
-            // The index value is the run's status: runs of other statuses are skipped unread.
-            auto code = single_byte(it.value());
-            if (!code) {
-                return tl::unexpected(code.error());
-            }
-            auto status = layout::status_of_code(*code);
-            if (!status || std::find(statuses.begin(), statuses.end(), *status) == statuses.end()) {
+        for (const auto& o : *open) {
+            if (std::find(statuses.begin(), statuses.end(), o.status) == statuses.end()) {
                 continue;
             }
-            auto id = key_tail(it.key(), prefix.size());
-            if (!id) {
-                return tl::unexpected(id.error());
-            }
-            auto r = db_->tx_row<run>(tag::run, *id, decode_run_record);
+            auto r = db_->tx_row<run>(tag::run, o.id, decode_run_record);
             if (!r) {
                 return tl::unexpected(r.error());
             }
             if (!*r) {
-                return fail(errc::storage, "rocksdb store: an index names the missing run \"" + std::string(*id) + "\"");
+                return fail(errc::storage, "rocksdb store: an index names the missing run \"" + o.id + "\"");
             }
             out.push_back(std::move(**r));
         }
-        if (auto st = it.status("runs_of"); !st) {
+        return out;
+    });
+}
+
+result<std::vector<open_run>> rocksdb_backend::transaction::open_runs(std::string_view schedule) {
+    return shielded("open_runs", [&]() -> result<std::vector<open_run>> {
+        std::string prefix;
+        key_writer{prefix, tag::open_run}.escaped(schedule);
+        std::string upper = layout::prefix_end(prefix);
+        range_iterator it{*db_->db, db_->latest, prefix, std::move(upper), &db_->batch};
+        std::vector<open_run> out;
+        for (it.first(); it.valid(); it.next()) {
+            auto id = key_tail(it.key(), prefix.size());
+            if (!id) {
+                return tl::unexpected(id.error());
+            }
+            auto brief = parse_open_run_value(*id, it.value());
+            if (!brief) {
+                return tl::unexpected(brief.error());
+            }
+            if (*brief) {
+                out.push_back(std::move(**brief));
+                continue;
+            }
+            // A status alone: an entry written before the value carried times; the row has them.
+            auto row = db_->tx_row<run>(tag::run, *id, decode_run_record);
+            if (!row) {
+                return tl::unexpected(row.error());
+            }
+            if (!*row) {
+                return fail(errc::storage, "rocksdb store: an index names the missing run \"" + std::string(*id) + "\"");
+            }
+            out.push_back(open_run_of(**row));
+        }
+        if (auto st = it.status("open_runs"); !st) {
             return tl::unexpected(st.error());
         }
         return out;

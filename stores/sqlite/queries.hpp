@@ -15,6 +15,13 @@ inline constexpr std::string_view open_runs_of =
     "SELECT record FROM runs WHERE schedule_id = ?1"
     " AND status IN ('pending', 'claimed', 'running', 'retry_scheduled') AND status IN (?2, ?3, ?4, ?5)"
     " ORDER BY id";
+/// The open runs of a schedule from columns alone (claims read them for every batch). A retry
+/// without retry_available_at is never eligible (is_eligible), which only its record tells.
+inline constexpr std::string_view open_runs_brief =
+    "SELECT id, status, nominal_us, eligible_us,"
+    " status = 'retry_scheduled' AND json_extract(record, '$.retry_available_at') IS NULL"
+    " FROM runs WHERE schedule_id = ?1 AND status IN ('pending', 'claimed', 'running', 'retry_scheduled')"
+    " ORDER BY id";
 
 /// The planner's query. The terms repeat the partial index's WHERE so SQLite can use it.
 inline constexpr std::string_view due_schedules =

@@ -56,9 +56,9 @@ std::optional<std::int64_t> lease_us(const run& r) {
     return to_us(r.claim_expires_at);
 }
 
-/// Decodes column 0 (a record) of every remaining row of `st`.
-template <class T, class Decode>
-result<std::vector<T>> all_records(statement& st, Decode&& decode) {
+/// Reads every remaining row of `st` with `read(st) -> result<T>`.
+template <class T, class Read>
+result<std::vector<T>> all_rows(statement& st, Read&& read) {
     std::vector<T> out;
     for (;;) {
         auto row = st.step();
@@ -68,12 +68,18 @@ result<std::vector<T>> all_records(statement& st, Decode&& decode) {
         if (!*row) {
             return out;
         }
-        auto value = decode(st.text(0));
+        auto value = read(st);
         if (!value) {
             return tl::unexpected(value.error());
         }
         out.push_back(std::move(*value));
     }
+}
+
+/// Decodes column 0 (a record) of every remaining row of `st`.
+template <class T, class Decode>
+result<std::vector<T>> all_records(statement& st, Decode&& decode) {
+    return all_rows<T>(st, [&](statement& row) { return decode(row.text(0)); });
 }
 
 /// Decodes column 0 (a record) of the first row of `st`, if any.
@@ -342,6 +348,25 @@ result<std::vector<run>> sqlite_backend::transaction::runs_of(std::string_view s
         }
     }
     return all_records<run>(*st, decode_run_record);
+}
+
+result<std::vector<open_run>> sqlite_backend::transaction::open_runs(std::string_view schedule) {
+    auto st = writer().prepare(sql::open_runs_brief);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, schedule);
+    return all_rows<open_run>(*st, [](statement& row) -> result<open_run> {
+        auto status = parse_run_status(row.text(1));
+        if (!status) {
+            return fail(errc::storage, "sqlite store: run \"" + std::string(row.text(0)) + "\" has an unknown status");
+        }
+        open_run o{std::string(row.text(0)), *status, from_us(row.integer(2)), std::nullopt};
+        if (!row.is_null(3) && row.integer(4) == 0) {
+            o.eligible_at = from_us(row.integer(3));
+        }
+        return o;
+    });
 }
 
 result<void> sqlite_backend::transaction::put_schedule(const schedule& now, const std::optional<schedule>& before) {
@@ -645,34 +670,22 @@ result<std::vector<ledger_event>> sqlite_backend::read_ledger(const ledger_query
         if (q.run) {
             st->bind(st->parameter(":run"), *q.run);
         }
-        std::vector<ledger_event> out;
-        for (;;) {
-            auto row = st->step();
-            if (!row) {
-                return tl::unexpected(row.error());
-            }
-            if (!*row) {
-                return out;
-            }
+        return all_rows<ledger_event>(*st, [](statement& row) -> result<ledger_event> {
             ledger_event header;
-            header.seq = st->integer(0);
-            header.at = from_us(st->integer(1));
-            const auto kind = parse_event_kind(st->text(2));
+            header.seq = row.integer(0);
+            header.at = from_us(row.integer(1));
+            const auto kind = parse_event_kind(row.text(2));
             if (!kind) {
                 return fail(errc::storage, "ledger event " + std::to_string(header.seq) + " has the unknown kind \"" +
-                                               std::string(st->text(2)) + "\"");
+                                               std::string(row.text(2)) + "\"");
             }
             header.kind = *kind;
-            header.schedule = std::string(st->text(3));
-            header.run = st->optional_text(4);
-            header.occurrence_key = st->optional_text(5);
-            header.attempt = st->optional_integer(6);
-            auto event = decode_event_data(std::move(header), st->text(7));
-            if (!event) {
-                return tl::unexpected(event.error());
-            }
-            out.push_back(std::move(*event));
-        }
+            header.schedule = std::string(row.text(3));
+            header.run = row.optional_text(4);
+            header.occurrence_key = row.optional_text(5);
+            header.attempt = row.optional_integer(6);
+            return decode_event_data(std::move(header), row.text(7));
+        });
     });
 }
 

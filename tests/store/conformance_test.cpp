@@ -489,6 +489,52 @@ TEMPLATE_TEST_CASE("claims apply the overlap decision inside the transaction", "
     CHECK(fx->claim_run("run_missing", "w", t0, 30s, always(overlap_action::claim)).error().code == errc::not_found);
 }
 
+/// The open runs of a schedule as a claim reads them (from the backend's index).
+template <class Store>
+std::vector<open_run> open_runs_now(Store& s, std::string_view schedule) {
+    auto tx = s.backend().begin();
+    REQUIRE(tx.has_value());
+    return tx->open_runs(schedule).value();
+}
+
+TEMPLATE_TEST_CASE("open runs come from the index with the times a claim needs", "[store][claim]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    must_create(*fx, interval_schedule("sch_b", "beta", t0));
+    auto later = pending_run(a, "run_4", t0 + 60s, t0);
+    later.due_time = t0 + 75s;  // jittered: due after its nominal time
+    for (const auto& r : {pending_run(a, "run_1", t0, t0), pending_run(a, "run_2", t0 + 10s, t0),
+                          pending_run(a, "run_3", t0 + 20s, t0), later}) {
+        REQUIRE(fx->trigger(r).has_value());
+    }
+    auto c1 = fx->claim_run("run_1", "w", t0, 30s, always(overlap_action::claim)).value().claimed.value();
+    finish_request f;
+    f.run = "run_1";
+    f.fencing_token = c1.fencing_token;
+    f.at = t0 + 3s;
+    f.outcome = run_status::failed;
+    f.retry_delay = 30s;
+    f.new_run_id = "run_1b";
+    REQUIRE(fx->finish_run(f).has_value());  // run_1 failed (closed), run_1b retry_scheduled
+    REQUIRE(fx->claim_run("run_2", "w", t0 + 10s, 30s, always(overlap_action::claim)).has_value());
+    REQUIRE(fx->claim_run("run_3", "w", t0 + 20s, 30s, always(overlap_action::claim)).has_value());
+    REQUIRE(fx->start_run("run_3", 1, t0 + 21s).has_value());
+
+    auto& s = fx.reopen();
+    const auto open = open_runs_now(s, "sch_a");
+    REQUIRE(open.size() == 4);
+    CHECK(open[0] == open_run{"run_1b", run_status::retry_scheduled, t0, t0 + 33s});
+    CHECK(open[1] == open_run{"run_2", run_status::claimed, t0 + 10s, std::nullopt});
+    CHECK(open[2] == open_run{"run_3", run_status::running, t0 + 20s, std::nullopt});
+    CHECK(open[3] == open_run{"run_4", run_status::pending, t0 + 60s, t0 + 75s});
+    for (const auto& o : open) {
+        CHECK(o == open_run_of(must_get_run(s, o.id)));  // the index agrees with the row
+    }
+    CHECK(open_runs_now(s, "sch_b").empty());
+    CHECK(open_runs_now(s, "sch_missing").empty());
+}
+
 TEMPLATE_TEST_CASE("of concurrent claimers of one run exactly one wins", "[store][claim][concurrency]",
                    WAKEPLANE_STORE_FIXTURES) {
     TestType fx;

@@ -36,6 +36,9 @@ public:
         result<std::vector<run>> runs_of(std::string_view id, std::span<const run_status> s) {
             return inner_.runs_of(id, s);
         }
+        result<std::vector<open_run>> open_runs(std::string_view id) {
+            return inner_.open_runs(id);
+        }
         result<void> put_schedule(const schedule& s, const std::optional<schedule>& b) {
             return gate([&] { return inner_.put_schedule(s, b); });
         }

@@ -416,6 +416,34 @@ TEST_CASE("rocksdb: a ledger key is written once and never overwritten", "[store
     CHECK(s.read_ledger(ledger_query{0, 10, std::nullopt, std::nullopt}).value().front() == original[0]);
 }
 
+TEST_CASE("rocksdb: an open-run entry of a status code alone is completed from its row", "[store][rocksdb][layout]") {
+    rocksdb_fixture fx;
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    REQUIRE(fx->create_schedule(sc).has_value());
+    auto r = pending_run(sc, "run_1", t0, t0);
+    r.due_time = t0 + 5s;
+    REQUIRE(fx->trigger(r).has_value());
+    const auto open_key = key_of([](layout::key_writer w) { w.escaped("sch_a").raw("run_1"); }).substr(1);
+    const auto open_runs = [&] {
+        auto tx = fx->backend().begin();
+        REQUIRE(tx.has_value());
+        return tx->open_runs("sch_a");
+    };
+    fx.close();
+    // The value an earlier version wrote: the status code only.
+    raw_put(fx.dir.path(), std::string(1, layout::tag::open_run) + open_key,
+            std::string(1, layout::status_code(run_status::pending)));
+    fx.reopen();
+    CHECK(open_runs().value() == std::vector{open_run{"run_1", run_status::pending, t0, t0 + 5s}});
+    fx.close();
+    raw_put(fx.dir.path(), std::string(1, layout::tag::open_run) + open_key, "p1234");  // neither form
+    fx.reopen();
+    const auto bad = open_runs();
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().code == errc::storage);
+    CHECK_THAT(bad.error().message, Catch::Contains("malformed open-run index value for run \"run_1\""));
+}
+
 TEST_CASE("rocksdb: an uncommitted transaction leaves nothing; its reads see its own writes",
           "[store][rocksdb][transaction]") {
     rocksdb_fixture fx;

@@ -78,3 +78,42 @@ TEST_CASE("corrupt records are reported, never guessed", "[records]") {
     CHECK(decode_event(R"({"seq":1,"at":"bad","kind":"run_finished","schedule_id":"s","data":{}})").error().code ==
           errc::storage);
 }
+
+TEST_CASE("record decoding takes members in any order and skips unknown ones", "[records]") {
+    receipt rc{"rcpt_1", "run_1", "stdout", "text/plain", "hi", false, at("2026-03-12T10:02:00Z")};
+    const auto reordered = R"({"created_at":"2026-03-12T10:02:00Z","truncated":false,"body":"hi",)"
+                           R"("future":{"a":[1,2.5e3,null,true,{"b":"\u00e9"}]},"content_type":"text/plain",)"
+                           R"("receipt_kind":"stdout","run_id":"run_1","id":"rcpt_1"})";
+    CHECK(decode_receipt_record(reordered).value() == rc);
+}
+
+TEST_CASE("record strings unescape every JSON escape, surrogate pairs included", "[records]") {
+    const auto text = R"({"id":"r","run_id":"x","receipt_kind":"k","content_type":"c",)"
+                      R"("body":"a\/b\b\f\u00e9\u20ac\ud83d\ude00\"","truncated":true,"created_at":"2026-03-12T10:02:00Z"})";
+    CHECK(decode_receipt_record(text).value().body == "a/b\b\f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+}
+
+TEST_CASE("a corrupt record names the member and the problem", "[records]") {
+    const auto message = [](std::string_view text) { return decode_receipt_record(text).error().message; };
+    const std::string ok_tail = R"("content_type":"c","body":"b","truncated":false,"created_at":"2026-03-12T10:02:00Z"})";
+    CHECK_THAT(message(R"({"id":"r","run_id":"x",)" + ok_tail),
+               Catch::Contains("receipt record is corrupt") && Catch::Contains("receipt.receipt_kind is missing"));
+    CHECK_THAT(message(R"({"id":"r","run_id":"x","receipt_kind":7,)" + ok_tail),
+               Catch::Contains("receipt.receipt_kind"));
+    CHECK_THAT(message(R"({"id":"r","run_id":"x","receipt_kind":"k","content_type":"c","body":"b",)"
+                       R"("truncated":false,"created_at":"2026-13-12T10:02:00Z"})"),
+               Catch::Contains("receipt.created_at") && Catch::Contains("month out of range"));
+    CHECK_THAT(message(R"({"id":"r","run_id":"x","receipt_kind":"k",)" + ok_tail + " {}"),
+               Catch::Contains("unexpected text after the value"));
+    CHECK_THAT(message(R"({"id":"r\ud800","run_id":"x","receipt_kind":"k",)" + ok_tail),
+               Catch::Contains("surrogate"));
+    CHECK_THAT(message(std::string(R"({"id":"a)") + '\x01' + R"(","run_id":"x","receipt_kind":"k",)" + ok_tail),
+               Catch::Contains("control character"));
+    CHECK_THAT(message(R"({"extra":)" + std::string(200, '[') + std::string(200, ']') + "}"),
+               Catch::Contains("nested too deeply"));
+    auto run_text = encode_run_record(run{});
+    const auto at_attempt = run_text.find(R"("attempt":1)");
+    REQUIRE(at_attempt != std::string::npos);
+    run_text.replace(at_attempt, 11, R"("attempt":1.5)");
+    CHECK_THAT(decode_run_record(run_text).error().message, Catch::Contains("run.attempt"));
+}

@@ -70,6 +70,16 @@ public:
             return open_runs_of(*s_, schedule, statuses);
         }
 
+        result<std::vector<open_run>> open_runs(std::string_view schedule) {
+            std::vector<open_run> out;
+            if (auto it = s_->open_runs.find(schedule); it != s_->open_runs.end()) {
+                for (const auto& id : it->second) {
+                    out.push_back(open_run_of(s_->runs.find(id)->second));
+                }
+            }
+            return out;
+        }
+
         result<void> put_schedule(const schedule& now, const std::optional<schedule>& before) {
             auto old = find_schedule(*s_, now.id);
             set_schedule(*s_, now.id, now);

@@ -55,6 +55,8 @@ public:
         result<std::optional<run>> load_run(std::string_view id);
         /// The non-terminal runs of `schedule` whose status is one of `statuses`, by run id.
         result<std::vector<run>> runs_of(std::string_view schedule, std::span<const run_status> statuses);
+        /// Every non-terminal run of `schedule` from the open-run index alone, by run id.
+        result<std::vector<open_run>> open_runs(std::string_view schedule);
         /// Writes the schedule row and moves its index keys from `before` (the row as loaded;
         /// nullopt makes the transaction read it) to `s`.
         result<void> put_schedule(const schedule& s, const std::optional<schedule>& before);

@@ -61,6 +61,8 @@ public:
         result<std::optional<run>> load_run(std::string_view id);
         /// The schedule's non-terminal runs whose status is one of `statuses`, ordered by id.
         result<std::vector<run>> runs_of(std::string_view schedule, std::span<const run_status> statuses);
+        /// Every non-terminal run of `schedule` from its columns alone, by run id.
+        result<std::vector<open_run>> open_runs(std::string_view schedule);
         /// Inserts a new schedule (`before` empty) or rewrites the row `before` was loaded from.
         result<void> put_schedule(const schedule& now, const std::optional<schedule>& before);
         /// Writes a new run; false (nothing written) when its (occurrence_key, attempt) exists.
