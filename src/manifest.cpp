@@ -310,12 +310,19 @@ std::string describe(const YAML::Exception& e) {
 }  // namespace
 
 result<schedule_input> decode_manifest(std::string_view yaml_text) {
-    YAML::Node root;
+    std::vector<YAML::Node> documents;
     try {
-        root = YAML::Load(std::string(yaml_text));
+        documents = YAML::LoadAll(std::string(yaml_text));
     } catch (const YAML::Exception& e) {
         return fail(errc::bad_request, describe(e));
     }
+    // A manifest is one schedule: YAML::Load would silently drop every document after the first.
+    std::erase_if(documents, [](const YAML::Node& d) { return d.IsNull() || !d.IsDefined(); });
+    if (documents.size() > 1) {
+        return fail(errc::bad_request, "the manifest holds " + std::to_string(documents.size()) +
+                                           " YAML documents; it describes one schedule, so give each its own file");
+    }
+    const YAML::Node root = documents.empty() ? YAML::Node{} : documents.front();
     if (root.IsNull() || !root.IsDefined()) {
         return fail(errc::bad_request, "the manifest is empty");
     }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <iterator>
 #include <string>
 #include <system_error>
 
@@ -329,9 +330,13 @@ std::vector<field_error> validate(const schedule_input& in, const policy_catalog
     return errors.take();
 }
 
-result<schedule_input> check_schedule_input(schedule_input in, const policy_catalog& catalog) {
+result<schedule_input> check_schedule_input(schedule_input in, const policy_catalog& catalog, const target_rule& extra) {
     apply_defaults(in);
     auto errors = validate(in, catalog);
+    if (extra) {
+        auto more = extra(in.target);
+        errors.insert(errors.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
     if (!errors.empty()) {
         return invalid(std::move(errors));
     }

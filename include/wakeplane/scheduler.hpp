@@ -66,6 +66,9 @@ struct scheduler_options {
     /// Seed of the id generator; equal seeds and equal clocks give equal ids (simulation).
     /// Unset: the operating system's entropy.
     std::optional<std::uint64_t> id_seed;
+    /// The host's extra validation of targets on create and replace (e.g. a shell allow list);
+    /// unset: only the built-in rules.
+    target_rule target_check;
 };
 
 /// What one step did.
@@ -102,7 +105,8 @@ public:
           clock_(std::make_unique<Clock>(std::move(clock))),
           ids_(std::make_unique<id_generator>(options.id_seed ? *options.id_seed : os_entropy_seed())),
           planner_(*store_, *clock_, *ids_, options.planning),
-          dispatcher_(*store_, *clock_, std::move(executors), *ids_, options.dispatching) {}
+          dispatcher_(*store_, *clock_, std::move(executors), *ids_, options.dispatching),
+          target_check_(std::move(options.target_check)) {}
 
     [[nodiscard]] Store& store() noexcept { return *store_; }
     [[nodiscard]] Clock& clock() noexcept { return *clock_; }
@@ -159,7 +163,7 @@ public:
     /// names) and creates the schedule. Its first occurrence at or after now becomes next_run_at;
     /// a schedule created disabled is paused from its creation (DECISIONS 11).
     result<schedule> create_schedule(schedule_input in) {
-        auto checked = check_schedule_input(std::move(in), catalog());
+        auto checked = check_schedule_input(std::move(in), catalog(), target_check_);
         if (!checked) {
             return tl::unexpected(checked.error());
         }
@@ -191,7 +195,7 @@ public:
         if (!*current || (*current)->deleted) {
             return fail(errc::not_found, "schedule \"" + std::string(id) + "\" was not found");
         }
-        auto checked = check_schedule_input(std::move(in), catalog());
+        auto checked = check_schedule_input(std::move(in), catalog(), target_check_);
         if (!checked) {
             return tl::unexpected(checked.error());
         }
@@ -290,6 +294,7 @@ private:
     std::unique_ptr<id_generator> ids_;
     wakeplane::planner<Store, Clock, misfire_set> planner_;
     wakeplane::dispatcher<Store, Clock, overlap_set, retry_set> dispatcher_;
+    target_rule target_check_;
 };
 
 /// Every policy the daemon exposes.

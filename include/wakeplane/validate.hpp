@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -45,10 +46,16 @@ void apply_defaults(schedule_input& in);
 /// first: validate() treats a 0 timeout as invalid, as the original does.
 [[nodiscard]] std::vector<field_error> validate(const schedule_input& in, const policy_catalog& catalog);
 
-/// apply_defaults() then validate(): the input with its defaults, or errc::validation_failed
-/// with every field error. Used by create, PUT and PATCH (after apply_patch()), so that a `0` in a
-/// PATCH means the default too.
-[[nodiscard]] result<schedule_input> check_schedule_input(schedule_input in, const policy_catalog& catalog);
+/// A host's own rule over a target, checked after the built-in ones: the field errors it finds.
+/// wakeplaned's shell allow list is one (`target.command`: `is not allowed on this server`); it is
+/// a hook rather than a built-in rule because what a server may run is the host's policy.
+using target_rule = std::function<std::vector<field_error>(const target_spec&)>;
+
+/// apply_defaults() then validate() then `extra` (when set): the input with its defaults, or
+/// errc::validation_failed with every field error. Used by create, PUT and PATCH (after
+/// apply_patch()), so that a `0` in a PATCH means the default too.
+[[nodiscard]] result<schedule_input> check_schedule_input(schedule_input in, const policy_catalog& catalog,
+                                                          const target_rule& extra = {});
 
 /// Merges a PATCH into the current definition: `name`, `enabled`, `timezone` replace; `schedule`
 /// and `target` replace the whole object; policy and retry members merge one by one; `start_at`

@@ -60,7 +60,8 @@ outcome<json> decode_answer(const endpoint& ep, const httplib::Response& res) {
 
 }  // namespace
 
-api_client::api_client(endpoint ep, client_timeouts timeouts) : ep_(std::move(ep)), timeouts_(timeouts) {}
+api_client::api_client(endpoint ep, client_timeouts timeouts, std::optional<std::string> token)
+    : ep_(std::move(ep)), timeouts_(timeouts), token_(std::move(token)) {}
 
 outcome<json> api_client::get(std::string_view path, const query_params& query) const {
     return send(verb::get, path, query, nullptr);
@@ -85,6 +86,9 @@ outcome<json> api_client::send(verb v, std::string_view path, const query_params
     client.set_read_timeout(timeouts_.transfer);
     client.set_write_timeout(timeouts_.transfer);
     client.set_url_encode(false);  // the target is percent-encoded already; encoding twice breaks `%`
+    if (token_) {
+        client.set_bearer_token_auth(*token_);
+    }
     const std::string target = ep_.base_path + std::string(path) + encode_query(query);
     constexpr const char* content_type = "application/json";
     httplib::Result res = [&] {
@@ -98,6 +102,11 @@ outcome<json> api_client::send(verb v, std::string_view path, const query_params
     }();
     if (!res) {
         return tl::unexpected(transport_failure(ep_, res.error(), timeouts_));
+    }
+    if (res->status == 401) {
+        return server_failure(describe_error_answer(res->status, res->body) +
+                              (token_ ? " (WAKEPLANE_TOKEN is not one of the daemon's tokens)"
+                                      : " (set WAKEPLANE_TOKEN to one of the daemon's API tokens)"));
     }
     if (res->status < 200 || res->status > 299) {
         return server_failure(describe_error_answer(res->status, res->body));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,13 +28,14 @@ struct client_timeouts {
     std::chrono::seconds transfer{60};
 };
 
-/// Sends requests to one daemon. Every method returns the decoded JSON body of a 2xx answer.
+/// Sends requests to one daemon, with `Authorization: Bearer <token>` when a token is given.
+/// Every method returns the decoded JSON body of a 2xx answer.
 /// Failures are exit-code 1 and one line: an error answer is described by
 /// describe_error_answer(); an unreachable server is `cannot reach http://127.0.0.1:8080:
 /// connection refused`. Not thread-safe; the CLI is single-threaded.
 class api_client {
 public:
-    explicit api_client(endpoint ep, client_timeouts timeouts = {});
+    explicit api_client(endpoint ep, client_timeouts timeouts = {}, std::optional<std::string> token = std::nullopt);
 
     /// `GET <base><path>?<query>`.
     [[nodiscard]] outcome<json> get(std::string_view path, const query_params& query = {}) const;
@@ -54,6 +56,7 @@ private:
 
     endpoint ep_;
     client_timeouts timeouts_;
+    std::optional<std::string> token_;
 };
 
 /// `text` percent-encoded for one path segment or query component (RFC 3986 unreserved

@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -39,7 +40,13 @@ outcome<session> open_session(const global_options& globals) {
     if (!format) {
         return tl::unexpected(std::move(format).error());
     }
-    return session{api_client(*std::move(ep)), *format};
+    // The token comes only from the environment: a flag would show it in `ps` to every local user.
+    const char* token = std::getenv("WAKEPLANE_TOKEN");
+    std::optional<std::string> bearer;
+    if (token != nullptr && *token != '\0') {
+        bearer = token;
+    }
+    return session{api_client(*std::move(ep), {}, std::move(bearer)), *format};
 }
 
 void add_page_options(CLI::App& command, page_options& paging) {

@@ -14,6 +14,7 @@
 #include <wakeplane/executors/shell.hpp>
 #include <wakeplane/executors/workflow.hpp>
 #include <wakeplane/http/api.hpp>
+#include <wakeplane/http/auth.hpp>
 #include <wakeplane/http/server.hpp>
 #include <wakeplane/log.hpp>
 #include <wakeplane/scheduler.hpp>
@@ -24,13 +25,20 @@
 
 namespace wakeplane::daemon {
 
-/// The executors of a plain daemon: http, shell and workflow. No workflow handler is registered
-/// (as in the original): workflows are for programs that embed the scheduler.
-inline std::shared_ptr<executor_registry> daemon_executors() {
+/// The executors of a plain daemon: http, shell and workflow, with the configured receipt bound,
+/// shell policy and HTTP deny list. No workflow handler is registered (as in the original):
+/// workflows are for programs that embed the scheduler.
+inline std::shared_ptr<executor_registry> daemon_executors(const config& cfg) {
+    const executor_limits limits{cfg.max_receipt_bytes};
+    executors::http_options http;
+    http.max_redirects = cfg.http_max_redirects;
+    http.deny = cfg.http_deny;
+    executors::shell_options shell;
+    shell.commands = cfg.shell;
     auto registry = std::make_shared<executor_registry>();
-    registry->add(executors::http_executor{});
-    registry->add(executors::shell_executor{});
-    registry->add(executors::workflow_executor{std::make_shared<executors::workflow_registry>()});
+    registry->add(executors::http_executor{limits, std::move(http)});
+    registry->add(executors::shell_executor{limits, std::move(shell)});
+    registry->add(executors::workflow_executor{std::make_shared<executors::workflow_registry>(), limits});
     return registry;
 }
 
@@ -46,14 +54,19 @@ int serve(const config& cfg, Store store, const logger& log, const std::string& 
         scheduler_options options;
         options.dispatching.worker_id = cfg.worker_id;
         options.dispatching.lease_ttl = std::chrono::seconds{cfg.lease_ttl_seconds};
-        scheduler_type sched{std::move(store), system_clock{}, daemon_executors(), options};
+        options.target_check = [shell = cfg.shell](const target_spec& t) { return shell.check(t); };
+        scheduler_type sched{std::move(store), system_clock{}, daemon_executors(cfg), options};
 
         service_options loop;
         loop.planner_interval = std::chrono::seconds{cfg.scheduler_interval_seconds};
         loop.dispatcher_interval = std::chrono::seconds{cfg.dispatcher_interval_seconds};
         service<scheduler_type> svc{sched, loop, log};
         http::api<scheduler_type> api{svc, {version, std::string(to_string(cfg.store)), cfg.db_path}};
-        http::server srv{api.handler(), {}, log};
+        http::server_options limits;
+        limits.max_body_bytes = cfg.max_body_bytes;
+        limits.max_header_count = cfg.max_header_count;
+        http::server srv{cfg.api_tokens ? http::require_bearer_token(api.handler(), cfg.api_tokens) : api.handler(),
+                         limits, log};
 
         auto bound = srv.bind(cfg.http_addr);
         if (!bound) {

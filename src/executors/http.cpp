@@ -2,6 +2,7 @@
 #include <wakeplane/executors/http.hpp>
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -152,6 +153,29 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     return n;
 }
 
+/// The deny list's check on every connection the transfer opens (CURLOPT_OPENSOCKETFUNCTION,
+/// which libcurl calls with the resolved address, also for redirects), and what it refused.
+struct connection_guard {
+    const std::vector<address_range>* deny;
+    std::string refused;  ///< `address 10.0.0.1 is in the denied range 10.0.0.0/8`; empty when none
+};
+
+curl_socket_t open_checked_socket(void* user, curlsocktype purpose, curl_sockaddr* address) noexcept {
+    auto& guard = *static_cast<connection_guard*>(user);
+    if (purpose == CURLSOCKTYPE_IPCXN) {
+        if (const auto* range = find_range(*guard.deny, address->addr)) {
+            try {
+                guard.refused = "address " + address_text(address->addr) + " is in the denied range " + range->text();
+            } catch (const std::exception&) {
+                guard.refused = "address denied";  // out of memory: still refuse, with less detail
+            }
+            return CURL_SOCKET_BAD;
+        }
+    }
+    // Close-on-exec: shell runs spawned meanwhile on other threads must not inherit it.
+    return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 /// Appends one raw header line; false when libcurl ran out of memory.
 bool append_line(header_list& list, const std::string& line) {
     curl_slist* grown = curl_slist_append(list.get(), line.c_str());
@@ -215,7 +239,7 @@ tl::expected<header_list, std::string> request_headers(const target_spec& target
 
 /// Sets every option of the request; returns the first code that is not CURLE_OK.
 CURLcode configure(CURL* h, const target_spec& target, const std::string& method, curl_slist* headers,
-                   response_state& state, const http_options& options) {
+                   response_state& state, connection_guard& guard, const http_options& options) {
     static constexpr char no_body[] = "";
     const bool fields = sends_fields(method, target);
     const std::array<CURLcode, 14> common{
@@ -238,6 +262,17 @@ CURLcode configure(CURL* h, const target_spec& target, const std::string& method
     if (const auto bad = std::find_if(common.begin(), common.end(), [](CURLcode c) { return c != CURLE_OK; });
         bad != common.end()) {
         return *bad;
+    }
+    if (!options.deny.empty()) {
+        const std::array<CURLcode, 3> checked{
+            curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket),
+            curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &guard),
+            curl_easy_setopt(h, CURLOPT_PROXY, ""),  // "" ignores *_proxy variables: a proxy would bypass the check
+        };
+        if (const auto bad = std::find_if(checked.begin(), checked.end(), [](CURLcode c) { return c != CURLE_OK; });
+            bad != checked.end()) {
+            return *bad;
+        }
     }
     if (options.connect_timeout) {
         if (const CURLcode c = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout->count()));
@@ -363,7 +398,8 @@ execution_result run_request(const target_spec& target, const run_context& ctx, 
         return r;
     }
     response_state state{detail::bounded_text{limits.max_receipt_bytes}, false, {}};
-    if (const CURLcode c = configure(easy.get(), target, method, headers->get(), state, options); c != CURLE_OK) {
+    connection_guard guard{&options.deny, {}};
+    if (const CURLcode c = configure(easy.get(), target, method, headers->get(), state, guard, options); c != CURLE_OK) {
         r.error_text = prefix + curl_easy_strerror(c);
         return r;
     }
@@ -375,6 +411,14 @@ execution_result run_request(const target_spec& target, const run_context& ctx, 
     }
     if (end.multi_failure != nullptr) {
         r.error_text = prefix + end.multi_failure;
+        return r;
+    }
+    if (end.code == CURLE_COULDNT_CONNECT && !guard.refused.empty()) {
+        r.error_text = prefix + guard.refused;
+        return r;
+    }
+    if (end.code == CURLE_TOO_MANY_REDIRECTS) {
+        r.error_text = prefix + "stopped after " + std::to_string(options.max_redirects) + " redirects";  // Go's text
         return r;
     }
     if (end.code != CURLE_OK && !(end.code == CURLE_WRITE_ERROR && state.body_cut)) {

@@ -436,7 +436,8 @@ tl::expected<running_child, std::string> start(const target_spec& target, const 
 }
 
 /// Runs the whole attempt; may throw std::bad_alloc, which execute() turns into a result.
-execution_result run_attempt(const target_spec& target, const run_context& ctx, std::size_t bound, milliseconds grace) {
+execution_result run_attempt(const target_spec& target, const run_context& ctx, std::size_t bound,
+                             const shell_options& options) {
     execution_result r;
     r.result_json = result_json_of(target);
     // Both receipts exist on every path, empty when nothing ran (ORIGINAL-BEHAVIOR §6.2).
@@ -446,6 +447,11 @@ execution_result run_attempt(const target_spec& target, const run_context& ctx, 
         // Nothing was started, so there is nothing to kill; Go's exec reports the done context.
         r.stopped = true;
         r.error_text = "context canceled";
+        r.receipts = empty_receipts;
+        return r;
+    }
+    if (auto refused = options.commands.refusal(target.command)) {
+        r.error_text = std::move(*refused);
         r.receipts = empty_receipts;
         return r;
     }
@@ -466,7 +472,7 @@ execution_result run_attempt(const target_spec& target, const run_context& ctx, 
         r.receipts = empty_receipts;
         return r;
     }
-    r.stopped = supervise(*child, wake.get(), ctx.stop, grace);
+    r.stopped = supervise(*child, wake.get(), ctx.stop, options.kill_grace);
     finish_group(*child);
     if (auto status = child->reap()) {
         describe_status(*status, r);
@@ -482,7 +488,7 @@ execution_result run_attempt(const target_spec& target, const run_context& ctx, 
 
 execution_result shell_executor::execute(const target_spec& target, const run_context& ctx) const {
     try {
-        return run_attempt(target, ctx, limits_.max_receipt_bytes, options_.kill_grace);
+        return run_attempt(target, ctx, limits_.max_receipt_bytes, options_);
     } catch (const std::exception& e) {
         execution_result r;
         r.error_text = std::string("shell executor: ") + e.what();

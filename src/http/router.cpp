@@ -1,7 +1,9 @@
 // The route table and its dispatch, the error envelope, and the helpers every route file shares.
 #include <wakeplane/http/router.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <exception>
 #include <optional>
@@ -146,6 +148,20 @@ request request::make(std::string method, std::string_view target, std::string b
                         eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true));
     }
     return r;
+}
+
+std::optional<std::string> request::header(std::string_view name) const {
+    const auto same = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    };
+    for (const auto& [k, v] : headers) {
+        if (same(k, name)) {
+            return v;
+        }
+    }
+    return std::nullopt;
 }
 
 response router::handle(const request& req) const {

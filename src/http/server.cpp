@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <optional>
 #include <thread>
 
 #include <httplib.h>
@@ -18,6 +19,7 @@ request to_request(const httplib::Request& in) {
     r.path = in.path;  // httplib has decoded it
     r.query.insert(in.params.begin(), in.params.end());
     r.body = in.body;
+    r.headers.assign(in.headers.begin(), in.headers.end());
     return r;
 }
 
@@ -34,18 +36,55 @@ response transport_error(int status, const server_options& options) {
     switch (status) {
     case 413:
         return detail::error_response(413, "payload_too_large",
-                                      "request body exceeds " + std::to_string(options.max_body_bytes) + " bytes");
+                                      "request body exceeds the limit of " + std::to_string(options.max_body_bytes) +
+                                          " bytes");
     case 414: return detail::error_response(414, "uri_too_long", "request URI is too long");
     case 400: return detail::error_response(400, "bad_request", "malformed HTTP request");
     default: return detail::error_response(status, "bad_request", "request failed with status " + std::to_string(status));
     }
 }
 
+/// 431 for a request with more header fields than `limit`. httplib has no such bound of its
+/// own (only one on each line's length), so it is checked once the request is parsed.
+std::optional<response> too_many_headers(const httplib::Request& req, std::size_t limit) {
+    if (req.headers.size() <= limit) {
+        return std::nullopt;
+    }
+    return detail::error_response(431, "request_header_fields_too_large",
+                                  "request has " + std::to_string(req.headers.size()) +
+                                      " header fields; the limit is " + std::to_string(limit));
+}
+
+/// The debug `request` line; `principal` is the API token's name when one authenticated it.
+void log_request(const logger& log, const httplib::Request& req, const httplib::Response& res,
+                 std::string_view principal) {
+    if (!log) {
+        return;
+    }
+    log_fields fields{{"method", req.method},
+                      {"path", req.path},
+                      {"status", res.status},
+                      {"bytes", res.body.size()},
+                      {"remote_addr", req.remote_addr}};
+    if (!principal.empty()) {
+        fields.push_back({"token", principal});
+    }
+    log(log_level::debug, "request", fields);
+}
+
 }  // namespace
 
 void mount(httplib::Server& srv, handler_function handler, const server_options& options, logger log) {
-    auto serve = [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-        write_response(handler(to_request(req)), res);
+    // Requests that reach the handler are logged here, where the response's principal is known;
+    // those httplib refuses by itself are logged by the error handler below.
+    auto serve = [handler = std::move(handler), limit = options.max_header_count, log](const httplib::Request& req,
+                                                                                       httplib::Response& res) {
+        auto out = too_many_headers(req, limit);
+        if (!out) {
+            out = handler(to_request(req));
+        }
+        write_response(*out, res);
+        log_request(log, req, res, out->principal);
     };
     const std::string any = ".*";
     srv.Get(any, serve);  // answers HEAD too
@@ -55,27 +94,18 @@ void mount(httplib::Server& srv, handler_function handler, const server_options&
     srv.Delete(any, serve);
     srv.Options(any, serve);
     srv.set_error_handler(httplib::Server::HandlerWithResponse{
-        [options](const httplib::Request&, httplib::Response& res) {
+        [options, log](const httplib::Request& req, httplib::Response& res) {
             if (!res.body.empty()) {
-                return httplib::Server::HandlerResponse::Unhandled;  // the API's own envelope
+                return httplib::Server::HandlerResponse::Unhandled;  // the API's own envelope, logged already
             }
             write_response(transport_error(res.status, options), res);
+            log_request(log, req, res, {});
             return httplib::Server::HandlerResponse::Handled;
         }});
     srv.set_payload_max_length(options.max_body_bytes);
     srv.set_read_timeout(options.read_timeout);
     srv.set_write_timeout(options.write_timeout);
     srv.set_keep_alive_timeout(options.keep_alive_timeout.count());
-    if (log) {
-        srv.set_logger([log = std::move(log)](const httplib::Request& req, const httplib::Response& res) {
-            log(log_level::debug, "request",
-                {{"method", req.method},
-                 {"path", req.path},
-                 {"status", res.status},
-                 {"bytes", res.body.size()},
-                 {"remote_addr", req.remote_addr}});
-        });
-    }
 }
 
 server::server(handler_function handler, server_options options, logger log) : srv_(std::make_unique<httplib::Server>()) {

@@ -80,18 +80,22 @@ std::string shell_manifest(const std::string& name, const std::string& command, 
 /// `wakeplaned` on a free port, stopped with SIGTERM when the fixture goes.
 class daemon_fixture {
 public:
-    daemon_fixture() {
+    /// With `tokens` (a tokens file's text), the daemon requires API tokens.
+    explicit daemon_fixture(const std::string& tokens = {}) {
         const std::string bin = required_env("WAKEPLANED_BIN");
+        std::vector<std::string> env{"WAKEPLANE_DB_PATH=" + (dir_.path() / "wakeplane.db").string(),
+                                     "WAKEPLANE_STORE=sqlite", "WAKEPLANE_SCHEDULER_INTERVAL_SECONDS=1",
+                                     "WAKEPLANE_DISPATCHER_INTERVAL_SECONDS=1", "WAKEPLANE_LOG_LEVEL=warn"};
+        if (!tokens.empty()) {
+            env.push_back("WAKEPLANE_API_TOKENS_FILE=" + write_file(dir_.path(), "tokens", tokens));
+        }
         // Another process may take the free port before the daemon binds it: retry on a new one.
         for (int attempt = 0; attempt < 3 && !daemon_; ++attempt) {
             port_ = wakeplane::testing::free_port();
-            auto proc = std::make_unique<background_process>(
-                std::vector<std::string>{bin},
-                std::vector<std::string>{"WAKEPLANE_HTTP_ADDR=127.0.0.1:" + std::to_string(port_),
-                                         "WAKEPLANE_DB_PATH=" + (dir_.path() / "wakeplane.db").string(),
-                                         "WAKEPLANE_STORE=sqlite", "WAKEPLANE_SCHEDULER_INTERVAL_SECONDS=1",
-                                         "WAKEPLANE_DISPATCHER_INTERVAL_SECONDS=1", "WAKEPLANE_LOG_LEVEL=warn"},
-                dir_.path() / "daemon.out", dir_.path() / "daemon.err");
+            auto with_addr = env;
+            with_addr.push_back("WAKEPLANE_HTTP_ADDR=127.0.0.1:" + std::to_string(port_));
+            auto proc = std::make_unique<background_process>(std::vector<std::string>{bin}, with_addr,
+                                                             dir_.path() / "daemon.out", dir_.path() / "daemon.err");
             const bool up = eventually([&] { return healthy() || !proc->running(); }, std::chrono::seconds{20});
             if (up && proc->running()) {
                 daemon_ = std::move(proc);
@@ -104,10 +108,10 @@ public:
     /// The address to pass with --addr.
     [[nodiscard]] std::string addr() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
-    /// `wakeplane --addr <daemon> <args…>`.
-    [[nodiscard]] finished cli(std::vector<std::string> args) const {
+    /// `wakeplane --addr <daemon> <args…>` with `env` added.
+    [[nodiscard]] finished cli(std::vector<std::string> args, std::vector<std::string> env = {}) const {
         args.insert(args.begin(), {"--addr", addr()});
-        return run_cli(std::move(args));
+        return run_cli(std::move(args), std::move(env));
     }
 
     /// `cli(args… -o json)`, which must succeed; its stdout parsed.
@@ -438,4 +442,20 @@ TEST_CASE("serve execs the daemon with the arguments that follow", "[cli][e2e]")
     httplib::Client c("127.0.0.1", port);
     CHECK(json::parse(c.Get("/v1/status")->body)["database"]["path"] == (dir.path() / "serve.db").string());
     CHECK(serve.stop(SIGTERM) == 0);  // the daemon itself got the signal: same process
+}
+
+TEST_CASE("the CLI sends WAKEPLANE_TOKEN to a daemon that requires tokens", "[cli][e2e][auth]") {
+    const daemon_fixture d{"# the operators\nops:tok-0123456789\n"};
+
+    const auto anonymous = failure_line(d.cli({"schedule", "list"}), 1);
+    CHECK(anonymous == "wakeplane: unauthorized: authentication required: send the header Authorization: Bearer "
+                       "followed by an API token (set WAKEPLANE_TOKEN to one of the daemon's API tokens)");
+    const auto wrong = failure_line(d.cli({"schedule", "list"}, {"WAKEPLANE_TOKEN=tok-9876543210"}), 1);
+    CHECK(wrong == "wakeplane: unauthorized: the bearer token is not valid "
+                   "(WAKEPLANE_TOKEN is not one of the daemon's tokens)");
+
+    const auto listed = d.cli({"schedule", "list", "-o", "json"}, {"WAKEPLANE_TOKEN=tok-0123456789"});
+    INFO("stderr: " << listed.err);
+    CHECK(listed.exit_code == 0);
+    CHECK(json::parse(listed.out)["items"].empty());
 }

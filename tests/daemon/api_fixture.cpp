@@ -41,9 +41,10 @@ struct scripted_executor {
 }  // namespace
 
 struct api_fixture::impl {
-    explicit impl(manual_clock c)
+    impl(manual_clock c, target_rule target_check)
         : clock(c),
-          sched(stores::memory_store{stores::memory_backend{}}, clock, executors(clock), options_for_tests()),
+          sched(stores::memory_store{stores::memory_backend{}}, clock, executors(clock),
+                options_for_tests(std::move(target_check))),
           svc(sched),
           api(svc, api_fixture::options()),
           ctl(svc) {}
@@ -54,8 +55,9 @@ struct api_fixture::impl {
         return registry;
     }
 
-    static scheduler_options options_for_tests() {
+    static scheduler_options options_for_tests(target_rule target_check) {
         scheduler_options o;
+        o.target_check = std::move(target_check);
         o.id_seed = 7;
         o.dispatching.worker_id = "test-worker";
         return o;
@@ -68,13 +70,16 @@ struct api_fixture::impl {
     http::scheduler_control<scheduler_type> ctl;  ///< the same operations, for tests that wrap them
 };
 
-api_fixture::api_fixture() : impl_(std::make_unique<impl>(manual_clock{at("2026-03-12T10:00:00Z")})) {}
+api_fixture::api_fixture(target_rule target_check)
+    : impl_(std::make_unique<impl>(manual_clock{at("2026-03-12T10:00:00Z")}, std::move(target_check))) {}
 
 api_fixture::~api_fixture() = default;
 
 http::response api_fixture::call(std::string method, std::string_view target, std::string body) {
     return impl_->api.handle(http::request::make(std::move(method), target, std::move(body)));
 }
+
+std::function<http::response(const http::request&)> api_fixture::handler() { return impl_->api.handler(); }
 
 nlohmann::ordered_json api_fixture::json(std::string method, std::string_view target, std::string body, int expect) {
     auto r = call(std::move(method), target, std::move(body));

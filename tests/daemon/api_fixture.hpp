@@ -3,6 +3,7 @@
 // api_fixture.cpp, so the test files that use it compile quickly.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <wakeplane/http/message.hpp>
 #include <wakeplane/http/router.hpp>
 #include <wakeplane/time.hpp>
+#include <wakeplane/validate.hpp>
 
 namespace wakeplane::testing {
 
@@ -25,14 +27,18 @@ namespace wakeplane::testing {
 /// - `block`: runs until it is stopped (cancel, timeout, drain), sleeping on the manual clock.
 class api_fixture {
 public:
-    /// The clock starts at 2026-03-12T10:00:00Z.
-    api_fixture();
+    /// The clock starts at 2026-03-12T10:00:00Z; `target_check` is the scheduler's extra
+    /// validation of targets (scheduler_options::target_check), none by default.
+    explicit api_fixture(target_rule target_check = {});
     ~api_fixture();
     api_fixture(const api_fixture&) = delete;
     api_fixture& operator=(const api_fixture&) = delete;
 
     /// One request through the router: `call("GET", "/v1/runs?limit=2")`.
     http::response call(std::string method, std::string_view target, std::string body = {});
+
+    /// The API as a request handler, for wrapping it (authentication).
+    [[nodiscard]] std::function<http::response(const http::request&)> handler();
 
     /// call() and the body parsed, keys in document order; fails the test unless the status is `expect`.
     nlohmann::ordered_json json(std::string method, std::string_view target, std::string body = {}, int expect = 200);

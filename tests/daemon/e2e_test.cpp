@@ -79,21 +79,35 @@ class daemon_fixture {
 public:
     daemon_fixture() : db_(store_under_test() == "rocksdb" ? "store.rocksdb" : "wakeplane.db") {}
 
-    /// Starts the daemon (again) and returns a client of it.
-    api_client start() {
+    /// Starts the daemon (again) with `extra` settings and `args`, and returns a client of it.
+    api_client start(const std::map<std::string, std::string>& extra = {}, const std::vector<std::string>& args = {}) {
+        launch(extra, args);
+        return api_client{process_->wait_listening()};
+    }
+
+    /// Starts the daemon without waiting for it to listen (for start-ups that must fail).
+    daemon_process& launch(const std::map<std::string, std::string>& extra, const std::vector<std::string>& args = {}) {
         ++starts_;
-        process_ = std::make_unique<daemon_process>(
-            binary_from_env("WAKEPLANED_BIN"), std::vector<std::string>{},
-            std::map<std::string, std::string>{{"WAKEPLANE_STORE", store_under_test()},
+        std::map<std::string, std::string> env{{"WAKEPLANE_STORE", store_under_test()},
                                                {"WAKEPLANE_DB_PATH", db_},
                                                {"WAKEPLANE_HTTP_ADDR", "127.0.0.1:0"},
                                                {"WAKEPLANE_SCHEDULER_INTERVAL_SECONDS", "1"},
                                                {"WAKEPLANE_DISPATCHER_INTERVAL_SECONDS", "1"},
                                                {"WAKEPLANE_LEASE_TTL_SECONDS", "2"},
                                                {"WAKEPLANE_SHUTDOWN_TIMEOUT_SECONDS", "1"},
-                                               {"WAKEPLANE_LOG_LEVEL", "debug"}},
-            dir_.path(), "daemon-" + std::to_string(starts_) + ".log");
-        return api_client{process_->wait_listening()};
+                                               {"WAKEPLANE_LOG_LEVEL", "debug"}};
+        for (const auto& [k, v] : extra) {
+            env[k] = v;
+        }
+        process_ = std::make_unique<daemon_process>(binary_from_env("WAKEPLANED_BIN"), args, env, dir_.path(),
+                                                    "daemon-" + std::to_string(starts_) + ".log");
+        return *process_;
+    }
+
+    /// Writes `text` to `name` in the daemon's directory and returns its absolute path.
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream{dir_.path() / name} << text;
+        return (dir_.path() / name).string();
     }
 
     /// SIGTERM, then the exit status (which must come within the deadline).
@@ -418,4 +432,132 @@ TEST_CASE("the embedded example serves the same API with its own policies and wo
 
     host.signal(SIGTERM);
     CHECK(host.wait_exit() == 0);
+}
+
+namespace {
+
+/// The first attempt of `schedule` once it has ended (any terminal status).
+json ended_first_attempt(api_client& api, const std::string& schedule) {
+    json run;
+    REQUIRE(eventually([&] {
+        run = attempt_of(api, schedule, 1);
+        return !run.is_null() && (run["status"] == "failed" || run["status"] == "dead_lettered" ||
+                                  run["status"] == "succeeded");
+    }));
+    return run;
+}
+
+}  // namespace
+
+TEST_CASE("with API tokens every route but the probes needs one, and the log names the token", "[e2e][auth]") {
+    daemon_fixture d;
+    auto api = d.start({{"WAKEPLANE_API_TOKENS_FILE", d.write("tokens", "# CI\nci:e2e-secret-1234\n")}});
+    auto& http = api.raw();
+
+    CHECK(api.get("/healthz")["ok"] == true);
+    CHECK(api.get("/readyz")["ok"] == true);
+    const auto refused = http.Get("/v1/schedules");
+    REQUIRE(refused);
+    CHECK(refused->status == 401);
+    CHECK(json::parse(refused->body)["code"] == "unauthorized");
+    CHECK(refused->get_header_value("WWW-Authenticate") == "Bearer realm=\"wakeplane\"");
+    const auto wrong = http.Post("/v1/schedules", {{"Authorization", "Bearer e2e-secret-123"}},
+                                 shell_schedule("x", "true").dump(), "application/json");
+    REQUIRE(wrong);
+    CHECK(wrong->status == 401);
+
+    http.set_bearer_token_auth("e2e-secret-1234");
+    CHECK(api.post("/v1/schedules", shell_schedule("x", "true"), 201)["name"] == "x");
+    CHECK(api.get("/v1/schedules")["items"].size() == 1);  // the refused POST created nothing
+
+    CHECK(d.process().find_log("starting").value()["api_tokens"] == 1);
+    const auto log = d.process().log();
+    CHECK(log.find(R"("path":"/v1/schedules","status":201)") != std::string::npos);
+    CHECK(log.find(R"("token":"ci")") != std::string::npos);
+    CHECK(log.find("e2e-secret-1234") == std::string::npos);  // the secret never reaches the log
+    CHECK(d.terminate() == 0);
+}
+
+TEST_CASE("a non-loopback address needs API tokens or --insecure-listen", "[e2e][auth]") {
+    daemon_fixture d;
+    auto& refused = d.launch({{"WAKEPLANE_HTTP_ADDR", "0.0.0.0:0"}});
+    CHECK(refused.wait_exit() == 2);
+    CHECK(refused.log() ==
+          "wakeplaned: invalid configuration: WAKEPLANE_HTTP_ADDR 0.0.0.0:0 is reachable from other machines and no "
+          "API tokens are configured: set WAKEPLANE_API_TOKENS_FILE, or pass --insecure-listen to serve it without "
+          "authentication\n");
+
+    d.start({{"WAKEPLANE_HTTP_ADDR", "0.0.0.0:0"}}, {"--insecure-listen"});
+    const auto warning = d.process().find_log("serving without authentication on a non-loopback address (--insecure-listen)");
+    REQUIRE(warning);
+    CHECK((*warning)["level"] == "WARN");
+    CHECK(d.terminate() == 0);
+}
+
+TEST_CASE("a shell command the allow list stopped allowing fails its run and never starts", "[e2e][shell]") {
+    daemon_fixture d;
+    const auto allow = d.write("allow", "/bin/\n");
+    auto api = d.start({{"WAKEPLANE_SHELL_ALLOW", allow}});
+    const auto id = api.post("/v1/schedules", shell_schedule("marker", "echo ran > marker", {{"max_attempts", 1}}), 201)["id"]
+                        .get<std::string>();
+    CHECK(d.terminate() == 0);
+
+    d.write("allow", "# /bin/sh is no longer allowed\n/usr/local/bin/\n");
+    api = d.start({{"WAKEPLANE_SHELL_ALLOW", allow}});
+    const auto refused = api.post("/v1/schedules", shell_schedule("again", "true"), 400);
+    CHECK(refused["details"] == json::parse(R"([{"field":"target.command","message":"is not allowed on this server"}])"));
+
+    api.post("/v1/schedules/" + id + "/trigger", {{"reason", "after the list shrank"}});
+    const auto run = ended_first_attempt(api, id);
+    CHECK(run["status"] != "succeeded");
+    CHECK(run["error_text"] == "command \"/bin/sh\" is not allowed on this server");
+    CHECK_FALSE(run.contains("exit_code"));  // nothing was started
+    CHECK_FALSE(std::filesystem::exists(d.dir() / "marker"));
+    CHECK(d.terminate() == 0);
+}
+
+TEST_CASE("request, header and receipt limits and the HTTP deny list are configurable", "[e2e][limits]") {
+    daemon_fixture d;
+    auto api = d.start({{"WAKEPLANE_MAX_BODY_BYTES", "2048"},
+                        {"WAKEPLANE_MAX_HEADER_COUNT", "12"},
+                        {"WAKEPLANE_MAX_RECEIPT_BYTES", "16"},
+                        {"WAKEPLANE_HTTP_DENY", "169.254.169.254/32, 127.0.0.0/8"}});
+    auto& http = api.raw();
+
+    const auto big = http.Post("/v1/schedules", std::string(4096, ' '), "application/json");
+    REQUIRE(big);
+    CHECK(big->status == 413);
+    CHECK(big->body == "{\"code\":\"payload_too_large\",\"error\":\"request body exceeds the limit of 2048 bytes\"}\n");
+
+    httplib::Headers many;
+    for (int i = 0; i < 20; ++i) {
+        many.emplace("X-Filler-" + std::to_string(i), "1");
+    }
+    const auto crowded = http.Get("/v1/status", many);
+    REQUIRE(crowded);
+    CHECK(crowded->status == 431);
+    const auto crowded_body = json::parse(crowded->body);
+    CHECK(crowded_body["code"] == "request_header_fields_too_large");
+    CHECK(crowded_body["error"].get<std::string>().ends_with("header fields; the limit is 12"));
+    CHECK(api.get("/v1/status")["database"]["driver"] == store_under_test());  // a few headers pass
+
+    const auto loud = api.post("/v1/schedules", shell_schedule("loud", "printf '%0100d' 0"), 201)["id"].get<std::string>();
+    api.post("/v1/schedules/" + loud + "/trigger", {{"reason", "limits"}});
+    const auto printed = ended_first_attempt(api, loud);
+    CHECK(printed["status"] == "succeeded");
+    CHECK(receipt_body(printed, "stdout") == std::string(16, '0'));
+    for (const auto& r : printed["receipts"]) {
+        CHECK(r.value("truncated", false) == (r["receipt_kind"] == "stdout"));  // stderr was empty
+    }
+
+    json self = shell_schedule("self", "true", {{"max_attempts", 1}});
+    const auto port = d.process().find_log("listening").value()["addr"].get<std::string>().substr(std::string("127.0.0.1:").size());
+    const auto url = "http://127.0.0.1:" + port + "/healthz";
+    self["target"] = {{"kind", "http"}, {"method", "GET"}, {"url", url}};
+    const auto denied = api.post("/v1/schedules", self, 201)["id"].get<std::string>();
+    api.post("/v1/schedules/" + denied + "/trigger", {{"reason", "ssrf"}});
+    const auto refused = ended_first_attempt(api, denied);
+    CHECK(refused["error_text"] == "Get \"" + url + "\": address 127.0.0.1 is in the denied range 127.0.0.0/8");
+    CHECK_FALSE(refused.contains("http_status_code"));
+    CHECK(d.terminate() == 0);
 }

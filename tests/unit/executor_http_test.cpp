@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -39,7 +40,8 @@ struct seen_request {
 /// hold a request open without sleeping.
 class test_server {
 public:
-    test_server() {
+    /// Listens on `host` (any address of 127.0.0.0/8 is a loopback address on Linux).
+    explicit test_server(std::string host = "127.0.0.1") : host_(std::move(host)) {
         server_.set_keep_alive_max_count(1);  // one request per connection: nothing lingers at stop
         server_.Get("/ok", [this](const httplib::Request& req, httplib::Response& res) {
             record(req);
@@ -64,6 +66,10 @@ public:
             res.set_redirect("/ok");
         });
         server_.Get("/loop", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
+        server_.Get("/to", [this](const httplib::Request& req, httplib::Response& res) {  // /to?url=<absolute URL>
+            record(req);
+            res.set_redirect(req.get_param_value("url"));
+        });
         server_.Get("/big", [](const httplib::Request&, httplib::Response& res) {
             res.set_content(std::string(100'000, 'x'), "text/plain");
         });
@@ -73,7 +79,7 @@ public:
             changed_.wait_for(lock, 30s, [&] { return released_; });  // real-time ok: a failure bound
             res.set_content("late", "text/plain");
         });
-        port_ = server_.bind_to_any_port("127.0.0.1");
+        port_ = server_.bind_to_any_port(host_);
         thread_ = std::thread([this] { server_.listen_after_bind(); });
         // stop() only works once the server runs.
         REQUIRE(eventually([this] { return server_.is_running(); }));
@@ -89,7 +95,7 @@ public:
     }
 
     [[nodiscard]] std::string url(std::string_view path) const {
-        return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+        return "http://" + host_ + ":" + std::to_string(port_) + std::string(path);
     }
 
     /// Waits until `count` requests have arrived; false after a generous bound.
@@ -121,6 +127,7 @@ private:
         changed_.notify_all();
     }
 
+    std::string host_;
     httplib::Server server_;
     int port_ = 0;
     std::thread thread_;
@@ -252,10 +259,10 @@ TEST_CASE("redirects are followed up to the limit", "[executor][http]") {
         CHECK(server.requests().size() == 2);  // /redirect, then /ok
     }
     SECTION("an endless loop fails once the limit is reached") {
-        const http_executor exec{executor_limits{}, http_options{std::nullopt, 2}};
+        const http_executor exec{executor_limits{}, http_options{std::nullopt, 2, {}}};
         const auto r = exec.execute(http_target("GET", server.url("/loop")), test_context());
         CHECK_FALSE(r.ok);
-        CHECK(r.error_text == "Get \"" + server.url("/loop") + "\": Number of redirects hit maximum amount");
+        CHECK(r.error_text == "Get \"" + server.url("/loop") + "\": stopped after 2 redirects");
         CHECK(r.receipts.empty());
         CHECK_FALSE(r.http_status_code);
     }
@@ -320,4 +327,109 @@ TEST_CASE("a request that cannot be built fails before anything is sent", "[exec
         CHECK(r.error_text == R"(Get "file:///etc/passwd": Unsupported protocol)");
         CHECK(r.receipts.empty());
     }
+}
+
+// ---- the deny list (WAKEPLANE_HTTP_DENY) ---------------------------------------------------------
+
+namespace {
+
+/// An executor that may not connect to any of `ranges` (comma-separated CIDR).
+http_executor denying(std::string_view ranges, long max_redirects = 5) {
+    http_options options;
+    options.max_redirects = max_redirects;
+    options.deny = parse_address_ranges(ranges).value();
+    return http_executor{executor_limits{}, std::move(options)};
+}
+
+sockaddr_in v4_address(const char* text) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    REQUIRE(::inet_pton(AF_INET, text, &a.sin_addr) == 1);
+    return a;
+}
+
+sockaddr_in6 v6_address(const char* text) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    REQUIRE(::inet_pton(AF_INET6, text, &a.sin6_addr) == 1);
+    return a;
+}
+
+template <class A>
+const sockaddr& as_sockaddr(const A& a) {
+    return *reinterpret_cast<const sockaddr*>(&a);
+}
+
+}  // namespace
+
+TEST_CASE("address ranges parse as CIDR, IPv4 and IPv6, and match socket addresses", "[executor][http][deny]") {
+    const auto ranges = parse_address_ranges(" 10.1.2.3/8, 169.254.169.254 fd00::/8,::1").value();
+    REQUIRE(ranges.size() == 4);
+    CHECK(ranges[0].text() == "10.0.0.0/8");  // host bits cleared
+    CHECK(ranges[1].text() == "169.254.169.254/32");
+    CHECK(ranges[2].text() == "fd00::/8");
+    CHECK(ranges[3].text() == "::1/128");
+    CHECK(parse_address_ranges("").value().empty());
+
+    CHECK(ranges[0].contains(as_sockaddr(v4_address("10.255.0.1"))));
+    CHECK_FALSE(ranges[0].contains(as_sockaddr(v4_address("11.0.0.1"))));
+    CHECK(ranges[1].contains(as_sockaddr(v4_address("169.254.169.254"))));
+    CHECK_FALSE(ranges[1].contains(as_sockaddr(v4_address("169.254.169.253"))));
+    CHECK(ranges[2].contains(as_sockaddr(v6_address("fdab::1"))));
+    CHECK_FALSE(ranges[2].contains(as_sockaddr(v6_address("fe80::1"))));
+    CHECK(ranges[3].contains(as_sockaddr(v6_address("::1"))));
+    // An IPv4 address reached through an IPv6 socket is still that IPv4 address.
+    CHECK(ranges[0].contains(as_sockaddr(v6_address("::ffff:10.9.9.9"))));
+    CHECK(find_range(ranges, as_sockaddr(v6_address("::ffff:169.254.169.254"))) == &ranges[1]);
+    CHECK(find_range(ranges, as_sockaddr(v4_address("8.8.8.8"))) == nullptr);
+    CHECK(address_text(as_sockaddr(v6_address("::ffff:10.9.9.9"))) == "10.9.9.9");
+    CHECK(parse_address_ranges("0.0.0.0/0").value()[0].contains(as_sockaddr(v4_address("1.2.3.4"))));
+
+    for (const auto* bad : {"10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0.0/x", "example.com", "10.0.0/8", "1.2.3.4/-1"}) {
+        INFO(bad);
+        const auto r = parse_address_ranges(std::string("127.0.0.0/8,") + bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.starts_with("\"" + std::string(bad) + "\" is not an IPv4 or IPv6 address range (CIDR)"));
+    }
+}
+
+TEST_CASE("a denied address is never connected to, also through a redirect", "[executor][http][deny]") {
+    test_server allowed;                // 127.0.0.1
+    test_server denied{"127.0.0.2"};   // another loopback address, denied below
+
+    SECTION("a target in a denied range fails naming the address") {
+        const auto r = denying("127.0.0.0/8").execute(http_target("GET", allowed.url("/ok")), test_context());
+        CHECK_FALSE(r.ok);
+        CHECK(r.error_text == "Get \"" + allowed.url("/ok") + "\": address 127.0.0.1 is in the denied range 127.0.0.0/8");
+        CHECK_FALSE(r.http_status_code);
+        CHECK(allowed.requests().empty());
+    }
+    SECTION("a redirect from an allowed address to a denied one is refused") {
+        const auto target = allowed.url("/to?url=" + denied.url("/ok"));
+        const auto r = denying("127.0.0.2/32").execute(http_target("GET", target), test_context());
+        CHECK_FALSE(r.ok);
+        CHECK(r.error_text == "Get \"" + target + "\": address 127.0.0.2 is in the denied range 127.0.0.2/32");
+        CHECK(allowed.requests().size() == 1);
+        CHECK(denied.requests().empty());
+    }
+    SECTION("addresses outside the list are reached as before") {
+        const auto r = denying("10.0.0.0/8, 127.0.0.2").execute(http_target("GET", allowed.url("/redirect")), test_context());
+        CHECK(r.ok);
+        CHECK(r.http_status_code == 200);
+    }
+    SECTION("the redirect limit holds with a deny list too") {
+        const auto r = denying("10.0.0.0/8", 3).execute(http_target("GET", allowed.url("/loop")), test_context());
+        CHECK_FALSE(r.ok);
+        CHECK(r.error_text == "Get \"" + allowed.url("/loop") + "\": stopped after 3 redirects");
+    }
+}
+
+TEST_CASE("redirects leave http and https for no other protocol", "[executor][http][deny]") {
+    test_server server;
+    const auto target = server.url("/to?url=file:///etc/passwd");
+    const auto r = http_executor{}.execute(http_target("GET", target), test_context());
+    CHECK_FALSE(r.ok);
+    REQUIRE(r.error_text);
+    CHECK(r.error_text->starts_with("Get \"" + target + "\": "));
+    CHECK(r.receipts.empty());
 }

@@ -281,3 +281,77 @@ TEST_CASE("concurrent runs keep their own output", "[executor][shell]") {
         CHECK(receipt_of(runs[static_cast<std::size_t>(i)].get(), "stdout").body == std::to_string(i) + "\n");
     }
 }
+
+// ---- the allow list (WAKEPLANE_SHELL_ALLOW, WAKEPLANE_SHELL=off) --------------------------------
+
+TEST_CASE("an allow list holds absolute paths and directories, nothing else", "[executor][shell][allow]") {
+    const auto policy = shell_policy::parse("# jobs\n\n  /usr/local/bin/backup.sh  \n/opt/jobs/\n").value();
+    CHECK(policy.entries() == std::vector<std::string>{"/usr/local/bin/backup.sh", "/opt/jobs/"});
+    CHECK_FALSE(policy.refusal("/usr/local/bin/backup.sh"));
+    CHECK_FALSE(policy.refusal("/opt/jobs/sync"));
+    CHECK_FALSE(policy.refusal("/opt/jobs/nested/run"));
+    for (const auto* refused : {"/usr/local/bin/backup.sh.old", "/usr/local/bin/other", "/opt/jobsX/run", "/opt/jobs",
+                                "/opt/jobs/../../bin/sh", "/opt/jobs/./run", "/opt/jobs//run", "backup.sh", "sh", ""}) {
+        INFO(refused);
+        CHECK(policy.refusal(refused) == "command \"" + std::string(refused) + "\" is not allowed on this server");
+    }
+    CHECK_FALSE(shell_policy::allow_all().refusal("echo"));  // no list: PATH lookup as before
+    CHECK(shell_policy::disabled().refusal("/bin/echo") == "shell targets are disabled on this server");
+
+    const std::vector<std::pair<std::string, std::string>> bad{
+        {"/bin/echo\nbin/sh\n", "line 2: \"bin/sh\" is not an absolute path without . or .. segments"},
+        {"./run.sh", "line 1: \"./run.sh\" is not an absolute path without . or .. segments"},
+        {"/opt/../bin/", "line 1: \"/opt/../bin/\" is not an absolute path without . or .. segments"},
+        {"# nothing\n\n", "allows no command; to disable shell targets set WAKEPLANE_SHELL=off"},
+    };
+    for (const auto& [text, message] : bad) {
+        INFO(text);
+        const auto p = shell_policy::parse(text);
+        REQUIRE_FALSE(p);
+        CHECK(p.error().message == message);
+    }
+    const auto missing = shell_policy::load("/nonexistent/wakeplane-allow");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message == "cannot read \"/nonexistent/wakeplane-allow\": No such file or directory");
+}
+
+TEST_CASE("validation refuses a shell target the policy does not allow", "[executor][shell][allow]") {
+    const auto policy = shell_policy::parse("/bin/echo\n").value();
+    CHECK(policy.check(shell_target("/bin/echo")).empty());
+    CHECK(policy.check(shell_target("/bin/sh")) == std::vector<field_error>{{"target.command", "is not allowed on this server"}});
+    CHECK(policy.check(shell_target("echo")) == std::vector<field_error>{{"target.command", "is not allowed on this server"}});
+    CHECK(policy.check(shell_target("  ")).empty());  // already `is required for shell`
+    target_spec http;
+    http.kind = "http";
+    CHECK(policy.check(http).empty());
+    CHECK(shell_policy::disabled().check(shell_target("/bin/echo")) ==
+          std::vector<field_error>{{"target.kind", "shell is disabled on this server"}});
+    CHECK(shell_policy::allow_all().check(shell_target("anything")).empty());
+}
+
+TEST_CASE("a command outside the allow list fails its run and is never started", "[executor][shell][allow]") {
+    temp_file marker;
+    const auto target = shell_target("/bin/sh", {"-c", "echo ran > " + marker.path.string()});
+    shell_options only_echo;
+    only_echo.commands = shell_policy::parse("/bin/echo\n").value();
+
+    const auto refused = shell_executor{executor_limits{}, only_echo}.execute(target, test_context());
+    CHECK_FALSE(refused.ok);
+    CHECK(refused.error_text == "command \"/bin/sh\" is not allowed on this server");
+    CHECK_FALSE(refused.exit_code);
+    REQUIRE(refused.receipts.size() == 2);
+    CHECK(receipt_of(refused, "stdout").body.empty());
+    CHECK_FALSE(std::filesystem::exists(marker.path));
+
+    shell_options off;
+    off.commands = shell_policy::disabled();
+    const auto disabled = shell_executor{executor_limits{}, off}.execute(target, test_context());
+    CHECK(disabled.error_text == "shell targets are disabled on this server");
+    CHECK_FALSE(std::filesystem::exists(marker.path));
+
+    shell_options under_bin;
+    under_bin.commands = shell_policy::parse("/bin/\n").value();
+    const auto allowed = shell_executor{executor_limits{}, under_bin}.execute(target, test_context());
+    CHECK(allowed.ok);
+    CHECK(std::filesystem::exists(marker.path));  // the same target runs once the list allows it
+}

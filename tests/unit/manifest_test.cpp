@@ -258,6 +258,16 @@ TEST_CASE("a manifest must be a non-empty mapping", "[manifest]") {
     CHECK(decode_manifest("just text").error().code == errc::bad_request);
 }
 
+TEST_CASE("a manifest describes one schedule; more YAML documents are refused, not dropped", "[manifest]") {
+    const std::string one = "name: a\ntimezone: UTC\nschedule: {kind: interval, every_seconds: 60}\n"
+                            "target: {kind: shell, command: /bin/true}\n";
+    CHECK(decode_manifest("---\n" + one + "---\n"));  // document markers around one document are fine
+    const auto two = decode_manifest(one + "---\n" + one);
+    REQUIRE_FALSE(two);
+    CHECK(two.error().code == errc::bad_request);
+    CHECK(two.error().message == "the manifest holds 2 YAML documents; it describes one schedule, so give each its own file");
+}
+
 TEST_CASE("alias bombs are refused instead of expanded", "[manifest]") {
     std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
     for (int i = 1; i < 9; ++i) {

@@ -350,6 +350,26 @@ TEST_CASE("check_schedule_input applies the defaults, then validates", "[validat
     CHECK(checked->policy.timeout_seconds == 300);
 }
 
+TEST_CASE("a host's target rule runs after the built-in rules and adds its errors", "[validate][defaults]") {
+    schedule_input in = valid_input();
+    in.policy.timeout_seconds = -1;
+    std::vector<std::string> seen;
+    const target_rule no_workflows = [&](const target_spec& t) {
+        seen.push_back(t.kind);
+        return t.kind == "workflow" ? errors{{"target.kind", "workflow is disabled here"}} : errors{};
+    };
+    in.target.kind = "workflow";
+    in.target.workflow_id = "w";
+    const auto refused = check_schedule_input(in, policy_catalog::defaults(), no_workflows);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().details == errors{{"policy.timeout_seconds", "must be > 0"}, {"target.kind", "workflow is disabled here"}});
+
+    in.policy.timeout_seconds = 0;
+    in.target = http_input().target;
+    CHECK(check_schedule_input(in, policy_catalog::defaults(), no_workflows));
+    CHECK(seen == std::vector<std::string>{"workflow", "http"});
+}
+
 // ---- PATCH ------------------------------------------------------------------------------------
 
 namespace {

@@ -4,8 +4,11 @@
 #include <chrono>
 #include <optional>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <wakeplane/executor.hpp>
+#include <wakeplane/executors/address_range.hpp>
 #include <wakeplane/model.hpp>
 
 namespace wakeplane::executors {
@@ -17,6 +20,11 @@ struct http_options {
     std::optional<std::chrono::milliseconds> connect_timeout;
     /// Redirects followed before the attempt fails (the original followed Go's 10).
     long max_redirects = 5;
+    /// Addresses no request may connect to (empty: none). Checked on the resolved address of
+    /// every connection libcurl opens, redirects included, so neither a redirect nor a DNS answer
+    /// that changes between checks (rebinding) reaches a denied range. With a deny list, proxies
+    /// from the environment are not used: a proxy would connect on the request's behalf.
+    std::vector<address_range> deny;
 };
 
 /// Sends `target.method` (upper-cased) to `target.url` (ORIGINAL-BEHAVIOR §6.1, DECISIONS 18, 19):
@@ -26,7 +34,10 @@ struct http_options {
 ///   `Idempotency-Key: <occurrence_key>:<attempt>`, `Wakeplane-Run-Id`,
 ///   `Wakeplane-Occurrence-Key`, `Wakeplane-Attempt` and `Wakeplane-Fencing-Token`, which
 ///   target headers cannot override;
-/// - http and https only, HTTP/1.1, redirects followed up to `max_redirects`;
+/// - http and https only, HTTP/1.1, redirects followed up to `max_redirects` (one more fails the
+///   attempt: `... : stopped after 5 redirects`), each to http or https only;
+/// - a connection to an address in `deny` is refused before it is made: `... : address
+///   169.254.169.254 is in the denied range 169.254.0.0/16`;
 /// - the response body is kept up to `max_receipt_bytes`; at the bound the transfer ends and
 ///   the receipt is marked truncated.
 ///
@@ -42,8 +53,8 @@ class http_executor {
 public:
     static constexpr std::string_view kind = "http";
 
-    explicit http_executor(executor_limits limits = {}, http_options options = {}) noexcept
-        : limits_(limits), options_(options) {}
+    explicit http_executor(executor_limits limits = {}, http_options options = {})
+        : limits_(limits), options_(std::move(options)) {}
 
     /// Runs one attempt: blocks until the response is complete, the transfer failed, or
     /// `ctx.stop` was requested.

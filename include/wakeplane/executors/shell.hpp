@@ -3,8 +3,10 @@
 
 #include <chrono>
 #include <string_view>
+#include <utility>
 
 #include <wakeplane/executor.hpp>
+#include <wakeplane/executors/shell_policy.hpp>
 #include <wakeplane/model.hpp>
 
 namespace wakeplane::executors {
@@ -14,6 +16,10 @@ struct shell_options {
     /// Real time a stopped program's process group gets between SIGTERM and SIGKILL, so that
     /// a well-behaved program can clean up (remove temporary files, release locks).
     std::chrono::milliseconds kill_grace{2000};
+    /// Which commands may run; checked before every attempt, so a command that the server no
+    /// longer allows fails its run (`command "/bin/sh" is not allowed on this server`) without
+    /// anything being started.
+    shell_policy commands = shell_policy::allow_all();
 };
 
 /// Runs `target.command` with `target.args` as argv, without a shell (ORIGINAL-BEHAVIOR §6.2,
@@ -39,8 +45,8 @@ class shell_executor {
 public:
     static constexpr std::string_view kind = "shell";
 
-    explicit shell_executor(executor_limits limits = {}, shell_options options = {}) noexcept
-        : limits_(limits), options_(options) {}
+    explicit shell_executor(executor_limits limits = {}, shell_options options = {})
+        : limits_(limits), options_(std::move(options)) {}
 
     /// Runs one attempt and blocks until the program has exited (or was killed after a stop).
     [[nodiscard]] execution_result execute(const target_spec& target, const run_context& ctx) const;

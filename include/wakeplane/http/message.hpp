@@ -11,12 +11,17 @@
 
 namespace wakeplane::http {
 
-/// A request as the API sees it: method, decoded path, decoded query parameters, body.
+/// A request as the API sees it: method, decoded path, decoded query parameters, headers, body.
 struct request {
     std::string method;                            ///< upper case: GET, POST, ...
     std::string path;                              ///< percent-decoded, without the query
     std::multimap<std::string, std::string> query;  ///< percent-decoded; a key may repeat
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  ///< as received, in order
+
+    /// The first value of header `name`, compared without regard to ASCII case (HTTP header
+    /// names are case-insensitive); nullopt when absent.
+    [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
 
     /// The first value of query parameter `key` (Go's Query().Get), nullopt when absent.
     [[nodiscard]] std::optional<std::string> param(std::string_view key) const {
@@ -39,6 +44,8 @@ struct response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    /// Who the request authenticated as (an API token's name), for the request log; never sent.
+    std::string principal;
 
     /// The value of header `name` (exact spelling), or "" when absent.
     [[nodiscard]] std::string header(std::string_view name) const {

@@ -28,6 +28,8 @@ using handler_function = std::function<response(const request&)>;
 struct server_options {
     /// Larger request bodies are refused with 413 `payload_too_large`.
     std::size_t max_body_bytes = 1024 * 1024;
+    /// Requests with more header fields are refused with 431 `request_header_fields_too_large`.
+    std::size_t max_header_count = 100;
     /// How long reading a request, and writing a response, may stall.
     std::chrono::seconds read_timeout{10};
     std::chrono::seconds write_timeout{10};
