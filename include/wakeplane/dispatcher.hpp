@@ -236,6 +236,9 @@ private:
             std::lock_guard lock{shared_->mutex};
             ended.swap(shared_->ended);
         }
+        // Threads report in the order they happen to end; recording in run id order instead makes
+        // the ledger a function of what ended, not of thread timing (simulations replay byte for byte).
+        std::sort(ended.begin(), ended.end());
         std::vector<finish_request> batch;
         std::vector<std::string> batch_ids;
         for (const auto& id : ended) {

@@ -110,13 +110,20 @@ struct due_occurrences {
     std::optional<time_point> t = from;
     if (const auto* iv = std::get_if<interval_cadence>(&c.kind); iv && iv->every > duration{0} && from < missed_before) {
         // Jump over the bulk of a long gap: only the newest `keep` missed occurrences are listed.
-        const auto last_missed_index = (missed_before - duration{1} - from) / iv->every;  // 0-based
-        const auto skip_count = std::max<std::int64_t>(0, last_missed_index + 1 - static_cast<std::int64_t>(keep));
+        // `from` may lie off the grid: an edit keeps a due next_run_at of the previous cadence
+        // (DECISIONS 11). It is then one occurrence of its own, and the grid starts after it.
+        const bool on_grid = (from - iv->anchor) % iv->every == duration{0};
+        const std::int64_t lone = on_grid ? 0 : 1;
+        const auto grid = on_grid ? std::optional<time_point>{from} : next_after(c, from);
+        const auto on_grid_missed =
+            grid && *grid < missed_before ? (missed_before - duration{1} - *grid) / iv->every + 1 : 0;
+        const auto skip_count =
+            std::max<std::int64_t>(0, lone + on_grid_missed - static_cast<std::int64_t>(keep));
         if (skip_count > 0) {
             out.unlisted = skip_count;
             out.unlisted_first = from;
-            out.unlisted_last = from + (skip_count - 1) * iv->every;
-            t = from + skip_count * iv->every;
+            out.unlisted_last = skip_count == lone ? from : *grid + (skip_count - lone - 1) * iv->every;
+            t = *grid + (skip_count - lone) * iv->every;
             if (c.limits.end_at && *t > *c.limits.end_at) {
                 // Bounds cut the grid short: recount exactly from the start instead.
                 out = due_occurrences{};

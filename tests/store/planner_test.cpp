@@ -5,8 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <wakeplane/testing/failing_backend.hpp>
+
 #include "../support.hpp"
-#include "failing_backend.hpp"
 #include "fixtures.hpp"
 
 using namespace wakeplane;

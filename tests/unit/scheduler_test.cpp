@@ -182,3 +182,20 @@ TEST_CASE("a graceful drain requeues interrupted work without using up an attemp
     CHECK(requeued.due_time == t0 + 30s);
     CHECK(requeued.occurrence_key == interrupted.occurrence_key);
 }
+
+// Found by the simulator (seed 2, "every occurrence accounted once"): an interval schedule edited
+// while due keeps its next_run_at on the previous grid (DECISIONS 11); after a long pause the
+// planner's interval jump walked the new interval from that off-grid instant, writing skipped
+// rows that are not occurrences and a summary whose count did not match its range.
+TEST_CASE("an interval planned from an off-grid kept instant stays on its grid after a long gap", "[planner][regress]") {
+    const auto anchor = at("2026-03-12T00:00:00Z");
+    const cadence c{interval_cadence{anchor, 1h}, {}};
+    const auto from = anchor + 30min;  // next_run_at kept from the previous cadence
+    const auto due = collect_due(c, from, from + 200h, 60s, 3);
+    CHECK(due.unlisted == 198);  // the kept instant and the grid from 01:00 to 197:00
+    CHECK(due.unlisted_first == from);
+    CHECK(due.unlisted_last == anchor + 197h);
+    CHECK(due.missed == std::vector<time_point>{anchor + 198h, anchor + 199h, anchor + 200h});
+    CHECK(due.punctual.empty());
+    CHECK(due.next == anchor + 201h);
+}

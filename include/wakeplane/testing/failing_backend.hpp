@@ -1,5 +1,5 @@
 // A backend wrapper that fails the Nth write: fault injection behind the backend concept,
-// so the production code has no `if (testing)` in it.
+// so the production code has no `if (testing)` in it. The store tests and the simulator use it.
 #pragma once
 
 #include <memory>
@@ -8,13 +8,36 @@
 
 namespace wakeplane::testing {
 
-/// How many more transaction writes (puts, inserts, appends, commits) succeed; the one that
-/// brings it to zero fails with errc::storage, and so does every later one (a dead disk).
+/// Which transaction write fails. Each write (put, insert, append, commit) spends one unit;
+/// the one that brings `remaining` to zero fails with errc::storage. A sticky budget (the
+/// default) then fails every later write too (a dead disk); a transient one fails that single
+/// write and lets every later one through until it is armed again (a hiccup). With
+/// `after_commit`, a failing commit first lands and only then reports failure: the caller cannot
+/// tell whether it was written, as after a lost acknowledgement. Not thread-safe on its own:
+/// basic_store serializes the writes that spend it.
 struct failure_budget {
-    explicit failure_budget(int writes) : remaining(writes) {}
+    explicit failure_budget(int writes, bool sticky_failure = true) : remaining(writes), sticky(sticky_failure) {}
     int remaining;
+    bool sticky = true;
+    bool after_commit = false;
+    bool armed = true;
+    int failures = 0;  ///< writes failed so far
 
-    [[nodiscard]] bool spend() noexcept { return --remaining > 0; }
+    /// Arms a transient budget again: the `writes`-th write from now fails.
+    void arm(int writes, bool commit_lands) noexcept {
+        remaining = writes;
+        after_commit = commit_lands;
+        armed = true;
+    }
+
+    [[nodiscard]] bool spend() noexcept {
+        if (!armed || --remaining > 0) {
+            return true;
+        }
+        armed = sticky;
+        ++failures;
+        return false;
+    }
 };
 
 template <store_backend B>
@@ -47,7 +70,16 @@ public:
         result<void> put_receipt(const receipt& r) { return gate([&] { return inner_.put_receipt(r); }); }
         result<void> put_dead_letter(const dead_letter& d) { return gate([&] { return inner_.put_dead_letter(d); }); }
         result<void> append(const ledger_event& e) { return gate([&] { return inner_.append(e); }); }
-        result<void> commit() { return gate([&] { return inner_.commit(); }); }
+        result<void> commit() {
+            if (budget_->after_commit) {
+                auto c = inner_.commit();
+                if (c && !budget_->spend()) {
+                    return fail(errc::storage, "injected failure after commit");
+                }
+                return c;
+            }
+            return gate([&] { return inner_.commit(); });
+        }
 
     private:
         template <class F>
