@@ -690,3 +690,83 @@ TEST_CASE("rocksdb: concurrent readers see whole commits only", "[store][rocksdb
     CHECK(reads >= 10);
     CHECK(fx->counts(t0 + 1h).value().runs == triggers);
 }
+
+TEST_CASE("rocksdb: queue scans skip consumed keys yet find every key written below them",
+          "[store][rocksdb][queue]") {
+    rocksdb_fixture fx;
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    REQUIRE(fx->create_schedule(sc).has_value());
+    const auto due_at = [&](const std::string& id, time_point due) {
+        auto r = pending_run(sc, id, due, t0);
+        REQUIRE(fx->trigger(r).has_value());
+    };
+    const auto eligible_ids = [&](time_point now) {
+        std::vector<std::string> ids;
+        const auto runs = fx->eligible_runs(now, 100).value();
+        for (const auto& r : runs) {
+            ids.push_back(r.id);
+        }
+        return ids;
+    };
+    // Consume a stretch of the queue (claims delete its keys), then scan: the floor moves up.
+    for (int i = 0; i < 50; ++i) {
+        due_at("run_" + std::to_string(100 + i), t0 + std::chrono::seconds{100 + i});
+    }
+    for (int i = 0; i < 49; ++i) {
+        REQUIRE(fx->claim_run("run_" + std::to_string(100 + i), "w", t0 + 1h, 30s, always(overlap_action::claim))
+                    ->claimed.has_value());
+    }
+    CHECK(eligible_ids(t0 + 1h) == std::vector<std::string>{"run_149"});
+    CHECK(fx->next_eligible_at().value() == t0 + 149s);
+    // A key below the raised floor, committed afterwards, is found by both scans.
+    due_at("run_050", t0 + 50s);
+    CHECK(fx->next_eligible_at().value() == t0 + 50s);
+    CHECK(eligible_ids(t0 + 1h) == std::vector<std::string>{"run_050", "run_149"});
+    // An index scanned empty, then written: found again.
+    REQUIRE(fx->claim_run("run_050", "w", t0 + 1h, 30s, always(overlap_action::claim))->claimed.has_value());
+    REQUIRE(fx->claim_run("run_149", "w", t0 + 1h, 30s, always(overlap_action::claim))->claimed.has_value());
+    CHECK_FALSE(fx->next_eligible_at().value().has_value());
+    CHECK(eligible_ids(t0 + 1h).empty());
+    due_at("run_000", t0);
+    CHECK(fx->next_eligible_at().value() == t0);
+    CHECK(eligible_ids(t0 + 1h) == std::vector<std::string>{"run_000"});
+    // The leases' index has its own floor: the earliest of the claims above.
+    CHECK(fx->next_lease_expiry().value() == t0 + 1h + 30s);
+    CHECK(fx->expired_leases(t0 + 2h, 100).value().size() == 51);
+}
+
+TEST_CASE("rocksdb: a queue scan racing commits below its floor never loses a key",
+          "[store][rocksdb][queue][concurrency]") {
+    rocksdb_fixture fx;
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    REQUIRE(fx->create_schedule(sc).has_value());
+    std::atomic<bool> done{false};
+    std::atomic<int> scans{0};
+    auto scanner = [&] {
+        for (int i = 0; i < 5 || !done.load(); ++i) {
+            (void)fx->next_eligible_at();
+            (void)fx->eligible_runs(t0 + 24h, 4);
+            ++scans;
+        }
+    };
+    std::thread s1{scanner}, s2{scanner};
+    // Each round writes a key below every earlier one, then consumes the one before it.
+    constexpr int rounds = 120;
+    for (int i = 0; i < rounds; ++i) {
+        auto r = pending_run(sc, "run_" + std::to_string(1000 + i), t0 + std::chrono::seconds{rounds - i}, t0);
+        REQUIRE(fx->trigger(r).has_value());
+        if (i > 0) {
+            auto prev = "run_" + std::to_string(1000 + i - 1);
+            REQUIRE(fx->claim_run(prev, "w", t0 + 24h, 30s, always(overlap_action::claim))->claimed.has_value());
+        }
+    }
+    done = true;
+    s1.join();
+    s2.join();
+    CHECK(scans >= 10);
+    // Only the last key is live; whatever the scans raised the floor to, it is found.
+    CHECK(fx->next_eligible_at().value() == t0 + 1s);
+    auto left = fx->eligible_runs(t0 + 24h, 10).value();
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].id == "run_" + std::to_string(1000 + rounds - 1));
+}
