@@ -97,7 +97,7 @@ void add_run_commands(CLI::App& app, const global_options& globals, command_set&
 void add_dead_letter_commands(CLI::App& app, const global_options& globals, command_set& set);
 /// `ledger tail [--after N] [-n N] [--follow]`.
 void add_ledger_commands(CLI::App& app, const global_options& globals, command_set& set);
-/// `version`, `serve` (runs the daemon) and the offline `preview`.
+/// `version`, `serve` (runs the daemon), the offline `preview` and the what-if `simulate`.
 void add_local_commands(CLI::App& app, command_set& set);
 
 /// Declares the whole command tree on `app`: the global options, stored in `globals`, and every

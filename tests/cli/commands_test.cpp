@@ -37,7 +37,8 @@ TEST_CASE("every command of the tree is reachable", "[cli][commands]") {
                              "schedule get sch_1", "schedule pause sch_1", "schedule resume sch_1",
                              "schedule delete sch_1", "schedule trigger sch_1", "schedule preview sch_1",
                              "run list", "run get run_1", "run receipts run_1", "run cancel run_1",
-                             "dead-letters list", "ledger tail", "version", "serve", "preview --cron x"}) {
+                             "dead-letters list", "ledger tail", "version", "serve", "preview --cron x",
+                             "simulate -f m.yaml --outage a/b"}) {
         INFO(line);
         const parsed_line p(line);
         const std::string name = line;
