@@ -15,6 +15,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "keys.hpp"
@@ -493,6 +494,13 @@ rocksdb::Options database_options(const rocksdb_options& o) {
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    // Every claim and finish deletes index keys (eligible, lease, open runs), and a scan steps over
+    // each deleted key's tombstone until a flush and a compaction drop it. A smaller memtable (8 MiB,
+    // not 64) is flushed sooner, and a file whose keys are dense with deletions (32 in any window
+    // of 128) is compacted at once: a simulated month on RocksDB went from 33 s to 9.5 s.
+    options.write_buffer_size = 8 << 20;
+    options.table_properties_collector_factories.emplace_back(
+        rocksdb::NewCompactOnDeletionCollectorFactory(128, 32));
     return options;
 }
 
