@@ -282,6 +282,13 @@ void apply_defaults(schedule_input& in) {
     if (!in.enabled) {
         in.enabled = true;
     }
+    // The DST policy means nothing to interval and once schedules and no encoder writes it for
+    // them, so a client's `"dst"` on one would be stored, yet never shown by the API, and lost
+    // when a definition is sent on (encode_schedule_input). Resetting it makes a definition read
+    // back as it is kept (found by tests/fuzz/fuzz_schedule_json).
+    if (in.schedule.kind != "cron") {
+        in.schedule.dst = {};
+    }
     policy_spec& policy = in.policy;
     if (policy.overlap.empty()) {
         policy.overlap = defaults::overlap;

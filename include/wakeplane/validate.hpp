@@ -33,8 +33,9 @@ inline constexpr std::int64_t max_delay_seconds = 900;
 /// Fills defaults field by field: a `0` or `""` (what the original's clients send for an omitted
 /// field) becomes the default, anything else is kept, so a client sending only
 /// `retry.max_attempts` keeps it (unlike the original, §11.30). An absent `enabled` becomes true.
-/// Negative numbers are kept, for validate() to reject. Example: policy `{overlap: "allow"}`
-/// becomes `{allow, run_once_if_late, 300, 1, 60, 100, 0}`.
+/// Negative numbers are kept, for validate() to reject. `schedule.dst` of any kind but cron goes
+/// back to its default, since only cron uses it and encoders write it for cron only. Example:
+/// policy `{overlap: "allow"}` becomes `{allow, run_once_if_late, 300, 1, 60, 100, 0}`.
 void apply_defaults(schedule_input& in);
 
 /// Every problem of a schedule definition, in the original's order (ORIGINAL-BEHAVIOR §2.1) with

@@ -289,6 +289,23 @@ TEST_CASE("defaults fill every zero field", "[validate][defaults]") {
     CHECK(in.retry == retry_spec{0, "exponential", 30, 900});
 }
 
+TEST_CASE("defaults reset the DST policy of every kind but cron, which alone uses it", "[validate][defaults][regression]") {
+    // Fuzz-found: an interval with `"dst":{"gap":"shift"}` kept a policy no encoder writes, so
+    // it changed on its way through encode_schedule_input().
+    schedule_input in = valid_input();
+    in.schedule = {};
+    in.schedule.kind = "interval";
+    in.schedule.every_seconds = 6;
+    in.schedule.dst = {dst_gap::shift, dst_repeated::both};
+    apply_defaults(in);
+    CHECK(in.schedule.dst == dst_policy{});
+
+    schedule_input cron = valid_input();
+    cron.schedule.dst = {dst_gap::shift, dst_repeated::both};
+    apply_defaults(cron);
+    CHECK(cron.schedule.dst == dst_policy{dst_gap::shift, dst_repeated::both});
+}
+
 TEST_CASE("defaults apply field by field and keep what the client sent", "[validate][defaults]") {
     SECTION("only max_attempts") {
         schedule_input in;
