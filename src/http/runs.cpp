@@ -51,6 +51,22 @@ std::string encode_ledger_item(const ledger_event& e) {
     return w.done();
 }
 
+/// The run the route names and its receipts; an unknown run is the API's not-found error.
+result<std::pair<run, std::vector<receipt>>> run_with_receipts(const call& c) {
+    auto r = c.ctl.get_run(c.id);
+    if (!r) {
+        return tl::unexpected(r.error());
+    }
+    if (!*r) {
+        return tl::unexpected(run_not_found(c.id));
+    }
+    auto receipts = c.ctl.list_receipts(c.id);
+    if (!receipts) {
+        return tl::unexpected(receipts.error());
+    }
+    return std::pair{std::move(**r), std::move(*receipts)};
+}
+
 }  // namespace
 
 response list_runs(const call& c) {
@@ -69,36 +85,23 @@ response list_runs(const call& c) {
 }
 
 response get_run(const call& c) {
-    auto r = c.ctl.get_run(c.id);
-    if (!r) {
-        return error_response(r.error());
+    auto found = run_with_receipts(c);
+    if (!found) {
+        return error_response(found.error());
     }
-    if (!*r) {
-        return error_response(run_not_found(c.id));
-    }
-    auto receipts = c.ctl.list_receipts(c.id);
-    if (!receipts) {
-        return error_response(receipts.error());
-    }
-    return json_response(200, encode_run(**r, *receipts));
+    return json_response(200, encode_run(found->first, found->second));
 }
 
 response list_receipts(const call& c) {
-    auto r = c.ctl.get_run(c.id);
-    if (!r) {
-        return error_response(r.error());
+    auto found = run_with_receipts(c);
+    if (!found) {
+        return error_response(found.error());
     }
-    if (!*r) {
-        return error_response(run_not_found(c.id));
-    }
-    auto receipts = c.ctl.list_receipts(c.id);
-    if (!receipts) {
-        return error_response(receipts.error());
-    }
+    const auto& receipts = found->second;
     // A run has a handful of receipts: one page, always the last.
     std::vector<std::string> items;
-    items.reserve(receipts->size());
-    for (const auto& rc : *receipts) {
+    items.reserve(receipts.size());
+    for (const auto& rc : receipts) {
         items.push_back(encode_receipt(rc));
     }
     return json_response(200, list_body(items, std::nullopt));
