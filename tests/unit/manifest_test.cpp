@@ -268,6 +268,13 @@ TEST_CASE("a manifest describes one schedule; more YAML documents are refused, n
     CHECK(two.error().message == "the manifest holds 2 YAML documents; it describes one schedule, so give each its own file");
 }
 
+TEST_CASE("a stream yaml-cpp reads as endless empty documents ends with an answer", "[manifest][regression]") {
+    // Found by fuzz_manifest: YAML::LoadAll never returned on this input.
+    const auto in = decode_manifest(",- a\n- b\n");
+    REQUIRE_FALSE(in);
+    CHECK(in.error().code == errc::bad_request);
+}
+
 TEST_CASE("alias bombs are refused instead of expanded", "[manifest]") {
     std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
     for (int i = 1; i < 9; ++i) {
