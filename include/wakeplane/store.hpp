@@ -88,15 +88,21 @@ struct open_run {
     friend bool operator==(const open_run&, const open_run&) = default;
 };
 
+/// When is_eligible() admits a waiting run: its due time, or a retry's retry_available_at;
+/// nullopt for a run that no time makes eligible.
+[[nodiscard]] inline std::optional<time_point> eligible_from(const run& r) noexcept {
+    if (r.status == run_status::pending) {
+        return r.due_time;
+    }
+    if (r.status == run_status::retry_scheduled) {
+        return r.retry_available_at;
+    }
+    return std::nullopt;
+}
+
 /// The open_run of a row (what every backend's index must give back).
 [[nodiscard]] inline open_run open_run_of(const run& r) {
-    std::optional<time_point> eligible;
-    if (r.status == run_status::pending) {
-        eligible = r.due_time;
-    } else if (r.status == run_status::retry_scheduled) {
-        eligible = r.retry_available_at;
-    }
-    return open_run{r.id, r.status, r.nominal_time, eligible};
+    return open_run{r.id, r.status, r.nominal_time, eligible_from(r)};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,13 +210,8 @@ struct finish_request {
 
 /// A run the dispatcher may claim at `now`: pending and due, or a retry that is available.
 [[nodiscard]] inline bool is_eligible(const run& r, time_point now) noexcept {
-    if (r.status == run_status::pending) {
-        return r.due_time <= now;
-    }
-    if (r.status == run_status::retry_scheduled) {
-        return r.retry_available_at && *r.retry_available_at <= now;
-    }
-    return false;
+    const auto from = eligible_from(r);
+    return from && *from <= now;
 }
 
 /// The reason texts the stores write.

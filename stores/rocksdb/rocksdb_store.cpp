@@ -79,7 +79,7 @@ std::string open_run_value(const run& r) {
     std::string v;
     key_writer w{v, layout::status_code(r.status)};
     w.instant(r.nominal_time);
-    if (const auto eligible = open_run_of(r).eligible_at) {
+    if (const auto eligible = eligible_from(r)) {
         w.instant(*eligible);
     }
     return v;
