@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include <wakeplane/clock.hpp>
+#include <wakeplane/detail/worker_pool.hpp>
 #include <wakeplane/executor.hpp>
 #include <wakeplane/ids.hpp>
 #include <wakeplane/model.hpp>
@@ -67,7 +69,7 @@ enum class stop_reason { none, timeout, cancel, replace, shutdown, lost_lease };
 /// records executions that ended, enforces timeouts and renews leases, recovers expired leases
 /// of any worker, then claims eligible runs and starts them. A claim is a durable store
 /// transaction that checks overlap and max_concurrency against committed state, and the run is
-/// marked running (also durably) before its executor starts on a thread of its own. step()
+/// marked running (also durably) before its executor starts on a pool thread. step()
 /// never sleeps; next_wakeup() says when it has work again, and on_wake() (a callback) signals
 /// an execution that ended so a host loop need not poll.
 template <store Store, clock Clock, class OverlapSet = overlap::all, class RetrySet = retry::all>
@@ -80,7 +82,8 @@ public:
           executors_(std::move(executors)),
           ids_(&ids),
           options_(std::move(options)),
-          shared_(std::make_shared<shared_state>()) {
+          shared_(std::make_shared<shared_state>()),
+          pool_(detail::worker_pool::create(options_.max_workers)) {
         shared_->notify_clock = notifier();
     }
 
@@ -93,6 +96,7 @@ public:
         for (auto& [id, e] : active_) {
             e->stop.request_stop();
         }
+        pool_->close();  // idle threads exit now, busy ones when their execution returns
         // Threads that outlive us must not call back into a host or clock that may be gone.
         std::lock_guard lock{shared_->mutex};
         shared_->wake = nullptr;
@@ -430,7 +434,7 @@ private:
         ctx.stop = e->stop.get_token();
 
         shared_->threads.fetch_add(1);
-        std::thread([e, ctx = std::move(ctx), executors = executors_, shared = shared_]() mutable {
+        pool_->submit([e, ctx = std::move(ctx), executors = executors_, shared = shared_]() mutable {
             e->result = executors->execute(e->sched.target, ctx);
             e->result.stopped = e->result.stopped || ctx.stop.stop_requested();
             std::lock_guard lock{shared->mutex};
@@ -443,7 +447,7 @@ private:
             if (shared->notify_clock) {
                 shared->notify_clock();
             }
-        }).detach();
+        });
     }
 
     /// A function that tells a manual clock's observers that a thread ended (run_until settles
@@ -537,6 +541,7 @@ private:
     id_generator* ids_;
     dispatcher_options options_;
     std::shared_ptr<shared_state> shared_;
+    std::shared_ptr<detail::worker_pool> pool_;  ///< threads executions run on, reused
     std::map<std::string, std::shared_ptr<execution>> active_;
     time_point last_step_{};
     bool draining_ = false;

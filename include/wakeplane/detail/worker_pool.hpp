@@ -1,0 +1,106 @@
+// Private: the threads a dispatcher runs executions on, kept and reused between executions.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace wakeplane::detail {
+
+/// A growing pool of detached threads. An execution may block for as long as its executor
+/// likes (a child process, an HTTP call, a workflow that ignores its stop request), so the pool
+/// never makes a job wait for a busy thread: submit() hands the job to an idle thread or starts
+/// a new one. What the pool saves is the thread start per execution (a clone, a fresh stack
+/// faulted in page by page), which dominated a no-op execution.
+///
+/// Threads keep the pool alive through a shared_ptr, so a job still running when its owner
+/// closes the pool (an abandoned execution) finishes safely; its thread then exits.
+class worker_pool : public std::enable_shared_from_this<worker_pool> {
+public:
+    /// At most `keep_idle` threads wait for work; one that would be more exits instead.
+    [[nodiscard]] static std::shared_ptr<worker_pool> create(std::size_t keep_idle) {
+        return std::shared_ptr<worker_pool>(new worker_pool(keep_idle));
+    }
+
+    worker_pool(const worker_pool&) = delete;
+    worker_pool& operator=(const worker_pool&) = delete;
+
+    /// Runs `job` on a pool thread. Never blocks on other jobs.
+    void submit(std::function<void()> job) {
+        bool spawn = false;
+        {
+            std::lock_guard lock{mutex_};
+            jobs_.push_back(std::move(job));
+            // Every idle thread takes one job; queued jobs beyond them need a thread of their own.
+            spawn = jobs_.size() > idle_;
+            threads_ += spawn ? 1 : 0;
+        }
+        if (spawn) {
+            std::thread([self = shared_from_this()] { self->work(); }).detach();
+        } else {
+            ready_.notify_one();
+        }
+    }
+
+    /// Lets idle threads exit and makes busy ones exit after their job. submit() must not be
+    /// called afterwards.
+    void close() {
+        {
+            std::lock_guard lock{mutex_};
+            closed_ = true;
+        }
+        ready_.notify_all();
+    }
+
+    /// Waits until `pred(idle threads, live threads)` holds: a condition for tests of the pool's
+    /// reuse and bounds, woken whenever a thread goes idle or exits (never a timed wait).
+    template <class Pred>
+    void await(Pred pred) {
+        std::unique_lock lock{mutex_};
+        changed_.wait(lock, [&] { return pred(idle_, threads_); });
+    }
+
+private:
+    explicit worker_pool(std::size_t keep_idle) : keep_idle_(keep_idle) {}
+
+    /// A pool thread: takes jobs until the pool closes or enough threads already idle.
+    void work() {
+        std::unique_lock lock{mutex_};
+        for (;;) {
+            if (!jobs_.empty()) {
+                auto job = std::move(jobs_.front());
+                jobs_.pop_front();
+                lock.unlock();
+                job();
+                job = nullptr;  // release what the job captured before waiting for the next one
+                lock.lock();
+                continue;
+            }
+            if (closed_ || idle_ >= keep_idle_) {
+                --threads_;
+                changed_.notify_all();
+                return;
+            }
+            ++idle_;
+            changed_.notify_all();
+            ready_.wait(lock, [&] { return !jobs_.empty() || closed_; });
+            --idle_;
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable ready_;    ///< a job arrived or the pool closed
+    std::condition_variable changed_;  ///< a thread went idle or exited (await())
+    std::deque<std::function<void()>> jobs_;
+    std::size_t idle_ = 0;     ///< threads waiting in work()
+    std::size_t threads_ = 0;  ///< threads started and not yet returned
+    bool closed_ = false;
+    std::size_t keep_idle_;
+};
+
+}  // namespace wakeplane::detail
