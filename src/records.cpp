@@ -384,6 +384,8 @@ struct data_members {
     std::optional<std::int64_t> count;
     std::optional<time_point> first, last;
     std::optional<std::string> reason;
+    bool has_next_run_at = false;  ///< `next_run_at` present (null is a value: no occurrence left)
+    std::optional<time_point> next_run_at;
 };
 
 const auto event_data_members = std::to_array<member<data_members>>({
@@ -399,6 +401,7 @@ const auto event_data_members = std::to_array<member<data_members>>({
     WP_OPTIONAL(data_members, "first", x.first = read_time(in)),
     WP_OPTIONAL(data_members, "last", x.last = read_time(in)),
     WP_OPTIONAL(data_members, "reason", x.reason = in.string()),
+    WP_OPTIONAL(data_members, "next_run_at", x.has_next_run_at = true; x.next_run_at = read_opt_time(in)),
 });
 
 /// Reads an event's `data` object into its payload.
@@ -408,7 +411,9 @@ void read_event_data(json_scan& in, ledger_event& e) {
     if (d.sched) {
         e.payload = std::move(*d.sched);
     } else if (d.row) {
-        e.payload = run_change{std::move(*d.row), std::move(d.receipts), std::move(d.schedule_after)};
+        e.payload = run_change{std::move(*d.row), std::move(d.receipts), std::move(d.schedule_after),
+                               d.has_next_run_at ? std::optional<next_run_change>{next_run_change{d.next_run_at}}
+                                                 : std::nullopt};
     } else if (d.letter) {
         e.payload = std::move(*d.letter);
     } else if (d.count) {
@@ -416,6 +421,8 @@ void read_event_data(json_scan& in, ledger_event& e) {
             throw record_corrupt("data: a skipped summary needs first, last and reason");
         }
         e.payload = skipped_summary{*d.count, *d.first, *d.last, std::move(*d.reason)};
+    } else if (d.has_next_run_at) {
+        e.payload = next_run_change{d.next_run_at};
     } else {
         e.payload = std::monostate{};
     }
@@ -539,12 +546,17 @@ void write_data(json_writer& w, const ledger_event& e) {
                     w.key("schedule_after");
                     write_schedule(w, *p.schedule_after);
                 }
+                if (p.next_run) {
+                    w.key("next_run_at").time(p.next_run->next_run_at);
+                }
             } else if constexpr (std::is_same_v<P, dead_letter>) {
                 w.key("dead_letter");
                 write_dead_letter(w, p);
             } else if constexpr (std::is_same_v<P, skipped_summary>) {
                 w.key("count").i64(p.count).key("first").time(p.first).key("last").time(p.last);
                 w.key("reason").str(p.reason);
+            } else if constexpr (std::is_same_v<P, next_run_change>) {
+                w.key("next_run_at").time(p.next_run_at);
             }
             w.close();
         },

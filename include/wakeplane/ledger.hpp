@@ -48,18 +48,31 @@ struct skipped_summary {
     friend bool operator==(const skipped_summary&, const skipped_summary&) = default;
 };
 
+/// Payload of schedule_planned: a planner pass moves next_run_at and nothing else, so the event
+/// carries that field alone (a whole schedule was most of the bytes a pass wrote). nullopt: the
+/// schedule has no occurrence left. Ledgers written before this payload existed carry the whole
+/// schedule in schedule_planned; both forms decode and replay.
+struct next_run_change {
+    std::optional<time_point> next_run_at;
+    friend bool operator==(const next_run_change&, const next_run_change&) = default;
+};
+
 /// A run row after the change, with the receipts written by the same change (run_finished) and,
 /// when the change also moved the schedule (a success sets last_run_at), the schedule after it.
+/// The last run a planner pass writes for a schedule also carries the schedule's new
+/// next_run_at (`next_run`), so a pass costs one event per occurrence, not one more per schedule.
 struct run_change {
     run row;
     std::vector<receipt> receipts;
     std::optional<schedule> schedule_after;
+    std::optional<next_run_change> next_run;
     friend bool operator==(const run_change&, const run_change&) = default;
 };
 
 /// One ledger entry. `payload` carries the full row after the change, so that replaying the
 /// ledger from sequence 1 rebuilds the projection exactly: a schedule event carries the schedule,
-/// a run event the run (and its receipts), dead_lettered the dead letter.
+/// a run event the run (and its receipts), dead_lettered the dead letter, schedule_planned only the
+/// moved next_run_at.
 struct ledger_event {
     std::int64_t seq = 0;      ///< gapless, from 1; assigned by the store at append
     time_point at{};
@@ -68,7 +81,7 @@ struct ledger_event {
     std::optional<run_id> run;
     std::optional<std::string> occurrence_key;
     std::optional<std::int64_t> attempt;
-    std::variant<std::monostate, struct schedule, run_change, dead_letter, skipped_summary> payload;
+    std::variant<std::monostate, struct schedule, run_change, dead_letter, skipped_summary, next_run_change> payload;
     friend bool operator==(const ledger_event&, const ledger_event&) = default;
 };
 

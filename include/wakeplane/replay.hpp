@@ -8,6 +8,26 @@
 
 namespace wakeplane {
 
+namespace detail {
+
+/// Replays a planner pass's move of `e.schedule`'s next_run_at.
+template <class Transaction>
+result<void> replay_next_run(Transaction& tx, const ledger_event& e, const next_run_change& change) {
+    auto before = tx.load_schedule(e.schedule);
+    if (!before) {
+        return tl::unexpected(before.error());
+    }
+    if (!*before) {
+        return fail(errc::storage, "replay: event " + std::to_string(e.seq) + " plans schedule " + e.schedule +
+                                       ", which does not exist");
+    }
+    schedule next = **before;
+    next.next_run_at = change.next_run_at;
+    return tx.put_schedule(next, *before);
+}
+
+}  // namespace detail
+
 /// Replays `source`'s ledger from sequence 1 into the empty backend `target`: every event's
 /// payload (the row after the change) is written, and the event itself appended, in chunks of
 /// `chunk` events per transaction. Since every state change is an event carrying its row, the
@@ -57,7 +77,9 @@ result<std::int64_t> replay_ledger(SourceStore& source, Target& target, std::siz
                             return sb ? tx->put_schedule(*p.schedule_after, *sb)
                                       : result<void>{tl::unexpected(sb.error())};
                         }
-                        return {};
+                        return p.next_run ? detail::replay_next_run(*tx, e, *p.next_run) : result<void>{};
+                    } else if constexpr (std::is_same_v<P, next_run_change>) {
+                        return detail::replay_next_run(*tx, e, p);
                     } else if constexpr (std::is_same_v<P, dead_letter>) {
                         return tx->put_dead_letter(p);
                     } else {

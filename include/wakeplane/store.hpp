@@ -124,6 +124,10 @@ concept backend_transaction = requires(T& t, const schedule& s, const std::optio
     /// Every open run of a schedule, in run id order.
     { t.open_runs(id) } -> std::same_as<result<std::vector<open_run>>>;
     { t.put_schedule(s, before) } -> std::same_as<result<void>>;
+    /// A planner pass's only change to a schedule: moves next_run_at to `next` when the schedule
+    /// is live, enabled and still at `expected`; false (nothing written) otherwise. Apart from it
+    /// the row stays as it is, so a backend need not decode and re-encode the whole schedule.
+    { t.move_next_run_at(id, std::optional<time_point>{}, std::optional<time_point>{}) } -> std::same_as<result<bool>>;
     /// Writes a new run; false (and nothing written) when its (occurrence_key, attempt) exists.
     { t.insert_run(r) } -> std::same_as<result<bool>>;
     /// Rewrites an existing run; `before` is the row as loaded, for index maintenance.
@@ -362,7 +366,7 @@ public:
                 if (auto put = tx.put_run(done, r); !put) {
                     return tl::unexpected(put.error());
                 }
-                events.push_back(run_event(event_kind::run_finished, run_change{done, {}, std::nullopt}, at));
+                events.push_back(run_event(event_kind::run_finished, run_change{done, {}, std::nullopt, std::nullopt}, at));
             }
             return next;
         });
@@ -378,16 +382,19 @@ public:
         return write([&](auto& tx, auto& events) -> result<plan_outcome> {
             plan_outcome out;
             for (const auto& p : plans) {
-                auto loaded = tx.load_schedule(p.schedule);
-                if (!loaded) {
-                    return tl::unexpected(loaded.error());
+                // The move doubles as the staleness check: an edit, pause or delete (or another
+                // planner) since the due query leaves the schedule elsewhere, and nothing is written.
+                auto fresh = p.next_run_at != p.expected_next_run_at
+                                 ? tx.move_next_run_at(p.schedule, p.expected_next_run_at, p.next_run_at)
+                                 : still_planned(tx, p);
+                if (!fresh) {
+                    return tl::unexpected(fresh.error());
                 }
-                const auto& current = *loaded;
-                if (!current || current->deleted || !current->enabled ||
-                    current->next_run_at != p.expected_next_run_at) {
+                if (!*fresh) {
                     ++out.stale;
                     continue;
                 }
+                const std::size_t first_event = events.size();
                 for (const auto& r : p.runs) {
                     auto inserted = tx.insert_run(r);
                     if (!inserted) {
@@ -401,7 +408,7 @@ public:
                     ++(skipped ? out.skipped : out.materialized);
                     events.push_back(run_event(skipped ? event_kind::occurrence_skipped
                                                        : event_kind::occurrence_materialized,
-                                               run_change{r, {}, std::nullopt}, at));
+                                               run_change{r, {}, std::nullopt, std::nullopt}, at));
                 }
                 if (p.summary) {
                     ledger_event e;
@@ -411,13 +418,20 @@ public:
                     e.payload = *p.summary;
                     events.push_back(std::move(e));
                 }
-                if (p.next_run_at != current->next_run_at) {
-                    schedule next = *current;
-                    next.next_run_at = p.next_run_at;
-                    if (auto put = tx.put_schedule(next, *current); !put) {
-                        return tl::unexpected(put.error());
+                if (p.next_run_at != p.expected_next_run_at) {
+                    // The pass's last run event carries the move when it ends the plan's events;
+                    // otherwise (nothing written, or a summary last) an event of its own does.
+                    auto* last = events.size() > first_event ? std::get_if<run_change>(&events.back().payload) : nullptr;
+                    if (last != nullptr) {
+                        last->next_run = next_run_change{p.next_run_at};
+                    } else {
+                        ledger_event e;
+                        e.at = at;
+                        e.kind = event_kind::schedule_planned;
+                        e.schedule = p.schedule;
+                        e.payload = next_run_change{p.next_run_at};
+                        events.push_back(std::move(e));
                     }
-                    events.push_back(schedule_event(event_kind::schedule_planned, next, at));
                 }
             }
             return out;
@@ -438,7 +452,7 @@ public:
             if (!*inserted) {
                 return fail(errc::conflict, "run \"" + r.occurrence_key + "\" exists already");
             }
-            events.push_back(run_event(event_kind::run_triggered, run_change{r, {}, std::nullopt}, r.created_at));
+            events.push_back(run_event(event_kind::run_triggered, run_change{r, {}, std::nullopt, std::nullopt}, r.created_at));
             return r;
         });
     }
@@ -503,7 +517,7 @@ public:
             if (auto put = tx.put_run(next, *r); !put) {
                 return tl::unexpected(put.error());
             }
-            events.push_back(run_event(event_kind::run_started, run_change{next, {}, std::nullopt}, at));
+            events.push_back(run_event(event_kind::run_started, run_change{next, {}, std::nullopt, std::nullopt}, at));
             return next;
         });
     }
@@ -521,7 +535,7 @@ public:
             if (auto put = tx.put_run(next, *r); !put) {
                 return tl::unexpected(put.error());
             }
-            events.push_back(run_event(event_kind::lease_renewed, run_change{next, {}, std::nullopt}, at));
+            events.push_back(run_event(event_kind::lease_renewed, run_change{next, {}, std::nullopt, std::nullopt}, at));
             return next;
         });
     }
@@ -588,7 +602,7 @@ public:
             if (auto put = tx.put_run(done, *r); !put) {
                 return tl::unexpected(put.error());
             }
-            events.push_back(run_event(event_kind::run_finished, run_change{done, {}, std::nullopt}, at));
+            events.push_back(run_event(event_kind::run_finished, run_change{done, {}, std::nullopt, std::nullopt}, at));
             return done;
         });
     }
@@ -628,7 +642,7 @@ public:
                     if (auto put = tx.put_run(back, cur); !put) {
                         return tl::unexpected(put.error());
                     }
-                    events.push_back(run_event(event_kind::lease_recovered, run_change{back, {}, std::nullopt}, now));
+                    events.push_back(run_event(event_kind::lease_recovered, run_change{back, {}, std::nullopt, std::nullopt}, now));
                 } else {
                     auto sched = tx.load_schedule(cur.schedule);
                     if (!sched) {
@@ -738,7 +752,8 @@ private:
         std::int64_t seq = *last_seq_;
         for (auto& e : events) {
             e.seq = ++seq;
-            if (auto a = tx->append(e); !a) {
+            // Handed over: a backend that keeps event objects (memory) takes them without a copy.
+            if (auto a = tx->append(std::move(e)); !a) {
                 last_seq_.reset();
                 return tl::unexpected(a.error());
             }
@@ -749,6 +764,17 @@ private:
         }
         last_seq_ = seq;
         return out;
+    }
+
+    /// Whether a plan that leaves next_run_at where it was still applies: the schedule is live,
+    /// enabled and at the value the plan was computed from.
+    static result<bool> still_planned(transaction& tx, const schedule_plan& p) {
+        auto current = tx.load_schedule(p.schedule);
+        if (!current) {
+            return tl::unexpected(current.error());
+        }
+        return *current && !(*current)->deleted && (*current)->enabled &&
+               (*current)->next_run_at == p.expected_next_run_at;
     }
 
     static ledger_event schedule_event(event_kind kind, const schedule& s, time_point at) {
@@ -910,7 +936,7 @@ private:
             if (auto put = tx.put_run(done, r); !put) {
                 return tl::unexpected(put.error());
             }
-            events.push_back(run_event(event_kind::occurrence_coalesced, run_change{done, {}, std::nullopt}, now));
+            events.push_back(run_event(event_kind::occurrence_coalesced, run_change{done, {}, std::nullopt, std::nullopt}, now));
             break;
         }
         case overlap_action::claim: {
@@ -922,11 +948,11 @@ private:
             claimed.claim_expires_at = now + ttl;
             claimed.fencing_token = r.fencing_token + 1;
             claimed.updated_at = now;
-            events.push_back(run_event(event_kind::run_claimed, run_change{claimed, {}, std::nullopt}, now));
+            events.push_back(run_event(event_kind::run_claimed, run_change{claimed, {}, std::nullopt, std::nullopt}, now));
             if (start) {
                 claimed.status = run_status::running;
                 claimed.started_at = now;
-                events.push_back(run_event(event_kind::run_started, run_change{claimed, {}, std::nullopt}, now));
+                events.push_back(run_event(event_kind::run_started, run_change{claimed, {}, std::nullopt, std::nullopt}, now));
             }
             if (auto put = tx.put_run(claimed, r); !put) {
                 return tl::unexpected(put.error());
@@ -990,7 +1016,7 @@ private:
                 return tl::unexpected(put.error());
             }
         }
-        run_change change{done, f.receipts, std::nullopt};
+        run_change change{done, f.receipts, std::nullopt, std::nullopt};
         if (done.status == run_status::succeeded) {
             auto sched = tx.load_schedule(cur.schedule);
             if (!sched) {
@@ -1012,14 +1038,14 @@ private:
                 return tl::unexpected(inserted.error());
             }
             if (*inserted) {
-                events.push_back(run_event(follow_kind, run_change{*follow_up, {}, std::nullopt}, f.at));
+                events.push_back(run_event(follow_kind, run_change{*follow_up, {}, std::nullopt, std::nullopt}, f.at));
             }
         }
         if (letter) {
             if (auto put = tx.put_dead_letter(*letter); !put) {
                 return tl::unexpected(put.error());
             }
-            ledger_event e = run_event(event_kind::dead_lettered, run_change{done, {}, std::nullopt}, f.at);
+            ledger_event e = run_event(event_kind::dead_lettered, run_change{done, {}, std::nullopt, std::nullopt}, f.at);
             e.payload = *letter;
             events.push_back(std::move(e));
         }

@@ -94,11 +94,16 @@ void invariant_checker::observe_one(const ledger_event& e) {
             using P = std::decay_t<decltype(p)>;
             if constexpr (std::is_same_v<P, schedule>) {
                 on_schedule(e, p);
+            } else if constexpr (std::is_same_v<P, next_run_change>) {
+                on_planned(e, p);
             } else if constexpr (std::is_same_v<P, run_change>) {
                 on_run_change(e, p);
                 if (p.schedule_after) {
                     schedules_[p.schedule_after->id] = *p.schedule_after;
                     touched_schedules_.insert(p.schedule_after->id);
+                }
+                if (p.next_run) {
+                    on_planned(e, *p.next_run);  // the pass's last run, already in its batch
                 }
             } else if constexpr (std::is_same_v<P, skipped_summary>) {
                 auto& b = batches_[e.schedule];
@@ -107,6 +112,20 @@ void invariant_checker::observe_one(const ledger_event& e) {
             }
         },
         e.payload);
+}
+
+void invariant_checker::on_planned(const ledger_event& e, const next_run_change& change) {
+    auto known = schedules_.find(e.schedule);
+    if (known == schedules_.end()) {
+        fail("the ledger only grows", "event " + std::to_string(e.seq) + " plans unknown schedule " + e.schedule);
+        return;
+    }
+    schedule planned = known->second;
+    planned.next_run_at = change.next_run_at;
+    check_plan(known->second, planned, batches_[e.schedule], e.at);
+    batches_.erase(e.schedule);
+    known->second = std::move(planned);
+    touched_schedules_.insert(e.schedule);
 }
 
 void invariant_checker::on_schedule(const ledger_event& e, const schedule& s) {

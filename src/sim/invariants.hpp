@@ -104,6 +104,8 @@ private:
     void observe_one(const ledger_event& e);
     void on_run_change(const ledger_event& e, const run_change& change);
     void on_schedule(const ledger_event& e, const schedule& s);
+    /// A planner pass moved next_run_at (a schedule_planned event or the pass's last run event).
+    void on_planned(const ledger_event& e, const next_run_change& change);
     void check_plan(const schedule& before, const schedule& after, const plan_batch& batch, time_point at);
     void check_claim(const ledger_event& e, const run& prev, const run& row);
     void set_run(const run& row);

@@ -756,6 +756,24 @@ result<void> rocksdb_backend::transaction::put_schedule(const schedule& s, const
     });
 }
 
+result<bool> rocksdb_backend::transaction::move_next_run_at(std::string_view id, std::optional<time_point> expected,
+                                                            std::optional<time_point> next) {
+    auto current = load_schedule(id);
+    if (!current) {
+        return tl::unexpected(current.error());
+    }
+    const auto& row = *current;
+    if (!row || row->deleted || !row->enabled || row->next_run_at != expected) {
+        return false;
+    }
+    schedule moved = *row;
+    moved.next_run_at = next;
+    if (auto put = put_schedule(moved, row); !put) {
+        return tl::unexpected(put.error());
+    }
+    return true;
+}
+
 result<bool> rocksdb_backend::transaction::insert_run(const run& r) {
     return shielded("insert_run", [&]() -> result<bool> {
         key_writer{db_->key, tag::run}.raw(r.id);

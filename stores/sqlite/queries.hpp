@@ -56,6 +56,11 @@ inline constexpr std::string_view insert_schedule =
 /// A change that keeps name, flags and creation (a planner pass): fewer indexes to rewrite.
 inline constexpr std::string_view update_schedule_planned =
     "UPDATE schedules SET next_run_us = ?2, record = ?3 WHERE id = ?1";
+/// A planner pass: the column and the record's member move together, the rest of the record
+/// stays as stored (no decode and re-encode), and the WHERE clause is the staleness check.
+inline constexpr std::string_view move_next_run_at =
+    "UPDATE schedules SET next_run_us = ?3, record = json_set(record, '$.next_run_at', ?4)"
+    " WHERE id = ?1 AND next_run_us IS ?2 AND enabled = 1 AND deleted = 0";
 inline constexpr std::string_view update_schedule =
     "UPDATE schedules SET name = ?2, enabled = ?3, deleted = ?4, next_run_us = ?5, created_us = ?6, record = ?7"
     " WHERE id = ?1";

@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include <wakeplane/time.hpp>
+
 #include "connection.hpp"
 #include "migrations.hpp"
 #include "queries.hpp"
@@ -405,6 +407,22 @@ result<void> sqlite_backend::transaction::put_schedule(const schedule& now, cons
         return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + now.id + "\" does not exist");
     }
     return {};
+}
+
+result<bool> sqlite_backend::transaction::move_next_run_at(std::string_view id, std::optional<time_point> expected,
+                                                           std::optional<time_point> next) {
+    auto& c = writer();
+    auto st = c.prepare(sql::move_next_run_at);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    // The record holds the instant as the record encoder writes it; null when there is none.
+    const std::optional<std::string> text = next ? std::optional<std::string>{format_rfc3339(*next)} : std::nullopt;
+    st->bind(1, id).bind(2, to_us(expected)).bind(3, to_us(next)).bind(4, text);
+    if (auto done = st->run(); !done) {
+        return tl::unexpected(done.error());
+    }
+    return c.changes() == 1;
 }
 
 result<bool> sqlite_backend::transaction::insert_run(const run& r) {

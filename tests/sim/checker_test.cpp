@@ -19,13 +19,19 @@ const time_point t0 = at("2026-03-12T10:00:00Z");
 struct ledger_builder {
     std::vector<ledger_event> events;
 
-    void add(event_kind kind, time_point when, const schedule& s) {
+    /// A schedule event; schedule_planned carries only next_run_at, as stores write it, unless
+    /// `whole` asks for the whole schedule (ledgers written before that payload existed).
+    void add(event_kind kind, time_point when, const schedule& s, bool whole = false) {
         ledger_event e;
         e.seq = static_cast<std::int64_t>(events.size()) + 1;
         e.at = when;
         e.kind = kind;
         e.schedule = s.id;
-        e.payload = s;
+        if (kind == event_kind::schedule_planned && !whole) {
+            e.payload = next_run_change{s.next_run_at};
+        } else {
+            e.payload = s;
+        }
         events.push_back(std::move(e));
     }
     void add(event_kind kind, time_point when, const run& r) {
@@ -37,7 +43,7 @@ struct ledger_builder {
         e.run = r.id;
         e.occurrence_key = r.occurrence_key;
         e.attempt = r.attempt;
-        e.payload = run_change{r, {}, std::nullopt};
+        e.payload = run_change{r, {}, std::nullopt, std::nullopt};
         events.push_back(std::move(e));
     }
 };
@@ -146,7 +152,14 @@ TEST_CASE("the checker reports an occurrence that a planning pass lost", "[sim][
     scene.ledger.add(event_kind::occurrence_materialized, t0 + 121s, pending_run(planned, "run_3", t0 + 120s, t0 + 121s));
     schedule after = planned;
     after.next_run_at = t0 + 180s;
-    scene.ledger.add(event_kind::schedule_planned, t0 + 121s, after);
+    // The move as stores write it (on the pass's last run event), as an event of its own, and
+    // as older ledgers have it (the whole schedule).
+    const int form = GENERATE(0, 1, 2);
+    if (form == 0) {
+        std::get<run_change>(scene.ledger.events.back().payload).next_run = next_run_change{after.next_run_at};
+    } else {
+        scene.ledger.add(event_kind::schedule_planned, t0 + 121s, after, form == 2);
+    }
     invariant_checker checker{{5min, 1min}};
     checker.observe(scene.ledger.events);
     REQUIRE(checker.failure());

@@ -267,13 +267,62 @@ TEMPLATE_TEST_CASE("planner writes are idempotent and refuse stale plans", "[sto
     CHECK(d->duplicates == 1);
     CHECK_FALSE(s.get_run("run_other").value().has_value());
     CHECK(s.get_schedule("sch_a").value()->next_run_at == t0 + 120s);
+    // Each plan's last run event carries its move of next_run_at; a plan that wrote no run (the
+    // duplicate) records the move in an event of its own.
     CHECK(kinds(s) == std::vector<std::string>{"schedule_created", "schedule_created", "occurrence_materialized",
-                                               "schedule_planned", "occurrence_skipped", "schedule_planned",
-                                               "schedule_planned"});
+                                               "occurrence_skipped", "schedule_planned"});
+    const auto events = ledger(s);
+    CHECK(std::get<run_change>(events[2].payload).next_run == next_run_change{t0 + 60s});
+    CHECK(std::get<run_change>(events[3].payload).next_run == next_run_change{t0 + 90s});
+    CHECK(std::get<next_run_change>(events[4].payload) == next_run_change{t0 + 120s});
     auto eligible = s.eligible_runs(t0 + 61s, 10).value();
     REQUIRE(eligible.size() == 1);
     CHECK(eligible[0].id == "run_a1");
     CHECK(s.next_eligible_at().value() == t0);
+}
+
+TEMPLATE_TEST_CASE("a planning move changes next_run_at and nothing else of the row", "[store][plan]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto in = interval_schedule("sch_a", "alpha \"quoted\" é", t0);  // escapes must survive the move
+    in.target.headers = {{"X-Token", "a\\b"}};
+    in.policy.jitter_seconds = 7;
+    const auto a = must_create(*fx, in);
+    must_create(*fx, interval_schedule("sch_p", "paused", t0));
+    REQUIRE(fx->pause_schedule("sch_p", t0).has_value());
+    {
+        auto tx = fx->backend().begin();
+        REQUIRE(tx.has_value());
+        CHECK_FALSE(tx->move_next_run_at("sch_a", t0 + 1s, t0 + 60s).value());  // not where it was
+        CHECK_FALSE(tx->move_next_run_at("sch_p", t0, t0 + 60s).value());       // paused
+        CHECK_FALSE(tx->move_next_run_at("sch_none", t0, t0 + 60s).value());
+        CHECK(tx->move_next_run_at("sch_a", t0, t0 + 60s).value());
+        // Not committed: dropped with the transaction.
+    }
+    CHECK(fx.reopen().get_schedule("sch_a").value()->next_run_at == t0);
+    CHECK(fx->due_schedules(t0, 10).value().size() == 1);
+    {
+        auto tx = fx->backend().begin();
+        REQUIRE(tx.has_value());
+        REQUIRE(tx->move_next_run_at("sch_a", t0, t0 + 60s).value());
+        REQUIRE(tx->commit().has_value());
+    }
+    auto& s = fx.reopen();
+    schedule want = a;
+    want.next_run_at = t0 + 60s;
+    CHECK(s.get_schedule("sch_a").value() == want);
+    CHECK(s.due_schedules(t0 + 59s, 10).value().empty());
+    CHECK(s.due_schedules(t0 + 60s, 10).value().size() == 1);
+    CHECK(s.next_due_at().value() == t0 + 60s);
+    {
+        auto tx = s.backend().begin();
+        REQUIRE(tx.has_value());
+        REQUIRE(tx->move_next_run_at("sch_a", t0 + 60s, std::nullopt).value());  // nothing left to plan
+        REQUIRE(tx->commit().has_value());
+    }
+    want.next_run_at.reset();
+    CHECK(fx.reopen().get_schedule("sch_a").value() == want);
+    CHECK(fx->due_schedules(t0 + 1000h, 10).value().empty());
 }
 
 TEMPLATE_TEST_CASE("a run's life survives a reopen between every step", "[store][run][reopen]",
@@ -314,8 +363,8 @@ TEMPLATE_TEST_CASE("a run's life survives a reopen between every step", "[store]
     CHECK(s.get_schedule("sch_a").value()->last_run_at == t0 + 12s);
     CHECK_FALSE(s.next_lease_expiry().value().has_value());
     auto events = ledger(s);
-    CHECK(kinds(s) == std::vector<std::string>{"schedule_created", "occurrence_materialized", "schedule_planned",
-                                               "run_claimed", "run_started", "lease_renewed", "run_finished"});
+    CHECK(kinds(s) == std::vector<std::string>{"schedule_created", "occurrence_materialized", "run_claimed",
+                                               "run_started", "lease_renewed", "run_finished"});
     for (std::size_t i = 0; i < events.size(); ++i) {
         CHECK(events[i].seq == static_cast<std::int64_t>(i + 1));  // gapless from 1
     }

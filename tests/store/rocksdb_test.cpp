@@ -562,7 +562,7 @@ TEST_CASE("rocksdb: indexes follow every transition exactly as the reference sto
         ++kinds[std::string(to_string(e.kind))];
     }
     for (const char* k : {"schedule_updated", "schedule_paused", "schedule_resumed", "schedule_deleted",
-                          "schedule_planned", "occurrence_materialized", "occurrence_coalesced", "run_triggered",
+                          "occurrence_materialized", "occurrence_coalesced", "run_triggered",
                           "run_claimed", "run_started", "lease_renewed", "run_finished", "retry_scheduled",
                           "run_requeued", "dead_lettered", "lease_recovered"}) {
         CAPTURE(k);

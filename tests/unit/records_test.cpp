@@ -48,6 +48,11 @@ TEST_CASE("ledger events round-trip with every payload", "[records][ledger]") {
     CHECK(decode_event(encode_event(e)).value() == e);
     e.payload = skipped_summary{40, e.at, e.at, "catch_up_limit"};
     CHECK(decode_event(encode_event(e)).value() == e);
+    e.payload = next_run_change{e.at};
+    CHECK(decode_event(encode_event(e)).value() == e);
+    e.payload = next_run_change{std::nullopt};  // null is a value: no occurrence left
+    CHECK(decode_event(encode_event(e)).value() == e);
+    CHECK_THAT(encode_event_data(e), Catch::Equals(R"({"next_run_at":null})"));
     e.payload = std::monostate{};
     e.run.reset();
     CHECK(decode_event(encode_event(e)).value() == e);

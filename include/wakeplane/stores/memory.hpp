@@ -88,6 +88,29 @@ public:
             return {};
         }
 
+        result<bool> move_next_run_at(std::string_view id, std::optional<time_point> expected,
+                                      std::optional<time_point> next) {
+            auto it = s_->schedules.find(id);
+            if (it == s_->schedules.end() || it->second.deleted || !it->second.enabled ||
+                it->second.next_run_at != expected) {
+                return false;
+            }
+            // Only the due index depends on next_run_at (enabled and live, checked above).
+            auto move = [this, sid = it->first](std::optional<time_point> from, std::optional<time_point> to) {
+                auto& row = s_->schedules.find(sid)->second;
+                if (from) {
+                    s_->due.erase({*from, sid});
+                }
+                row.next_run_at = to;
+                if (to) {
+                    s_->due.emplace(*to, sid);
+                }
+            };
+            move(expected, next);
+            undo_.push_back([move, expected, next] { move(next, expected); });
+            return true;
+        }
+
         result<bool> insert_run(const run& r) {
             if (s_->by_occurrence.contains({r.occurrence_key, r.attempt}) || s_->runs.contains(r.id)) {
                 return false;
@@ -129,11 +152,14 @@ public:
             return {};
         }
 
-        result<void> append(const ledger_event& e) {
+        result<void> append(const ledger_event& e) { return append(ledger_event{e}); }
+
+        /// The ledger keeps the event itself: basic_store hands over events it has no more use for.
+        result<void> append(ledger_event&& e) {
             if (e.seq != static_cast<std::int64_t>(s_->ledger.size()) + 1) {
                 return fail(errc::storage, "ledger sequence " + std::to_string(e.seq) + " is not the next one");
             }
-            s_->ledger.push_back(e);
+            s_->ledger.push_back(std::move(e));
             undo_.push_back([this] { s_->ledger.pop_back(); });
             return {};
         }

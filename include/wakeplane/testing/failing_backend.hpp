@@ -65,6 +65,10 @@ public:
         result<void> put_schedule(const schedule& s, const std::optional<schedule>& b) {
             return gate([&] { return inner_.put_schedule(s, b); });
         }
+        result<bool> move_next_run_at(std::string_view id, std::optional<time_point> expected,
+                                      std::optional<time_point> next) {
+            return gate([&] { return inner_.move_next_run_at(id, expected, next); });
+        }
         result<bool> insert_run(const run& r) { return gate([&] { return inner_.insert_run(r); }); }
         result<void> put_run(const run& r, const run& b) { return gate([&] { return inner_.put_run(r, b); }); }
         result<void> put_receipt(const receipt& r) { return gate([&] { return inner_.put_receipt(r); }); }

@@ -60,6 +60,10 @@ public:
         /// Writes the schedule row and moves its index keys from `before` (the row as loaded;
         /// nullopt makes the transaction read it) to `s`.
         result<void> put_schedule(const schedule& s, const std::optional<schedule>& before);
+        /// Moves next_run_at of a live, enabled schedule still at `expected` (its row and due
+        /// key); false, and nothing written, otherwise.
+        result<bool> move_next_run_at(std::string_view id, std::optional<time_point> expected,
+                                      std::optional<time_point> next);
         /// Writes a new run; false, and nothing written, when its id or its
         /// (occurrence_key, attempt) exists already.
         result<bool> insert_run(const run& r);

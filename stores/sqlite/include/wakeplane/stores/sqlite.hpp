@@ -65,6 +65,9 @@ public:
         result<std::vector<open_run>> open_runs(std::string_view schedule);
         /// Inserts a new schedule (`before` empty) or rewrites the row `before` was loaded from.
         result<void> put_schedule(const schedule& now, const std::optional<schedule>& before);
+        /// Moves next_run_at of a live, enabled schedule still at `expected`; false otherwise.
+        result<bool> move_next_run_at(std::string_view id, std::optional<time_point> expected,
+                                      std::optional<time_point> next);
         /// Writes a new run; false (nothing written) when its (occurrence_key, attempt) exists.
         /// Another run with the same id is an error: ids never repeat.
         result<bool> insert_run(const run& r);
