@@ -43,7 +43,9 @@ struct dispatcher_options {
     /// exit before it is abandoned: its run is finished without its result, which fencing then
     /// refuses should it ever arrive.
     duration stop_grace = std::chrono::seconds{10};
-    /// Runs examined per step at most.
+    /// Runs examined per claim transaction. A step claims batch after batch while runs are
+    /// eligible and workers free, starting each batch's executors as soon as it is committed, so
+    /// a burst's first runs do not wait for the whole burst's claims.
     std::size_t claim_batch = 256;
     /// Expired leases recovered per step at most.
     std::size_t recover_batch = 256;
@@ -337,42 +339,50 @@ private:
         return {};
     }
 
-    /// Claims eligible runs, oldest first, in one group-committed transaction that also marks
-    /// them running, and then starts their executors.
+    /// Claims eligible runs, oldest first, batch by batch while workers are free (see
+    /// claim_batch).
     result<void> claim(dispatch_report& report) {
+        for (;;) {
+            const std::size_t claimed_before = report.claimed;
+            auto full = claim_batch(report);
+            if (!full) {
+                return tl::unexpected(full.error());
+            }
+            // A batch that came back short, or claimed nothing (all waiting on overlap), ends the step.
+            if (!*full || report.claimed == claimed_before) {
+                return {};
+            }
+        }
+    }
+
+    /// One batch: claims eligible runs, oldest first, in one group-committed transaction that
+    /// also marks them running, and then starts their executors. True when the batch was full
+    /// (more runs may be eligible).
+    result<bool> claim_batch(dispatch_report& report) {
         const auto now = report.at;
         const std::size_t capacity = options_.max_workers > active() ? options_.max_workers - active() : 0;
         if (capacity == 0) {
-            return {};
+            return false;
         }
         auto eligible = store_->eligible_runs(now, options_.claim_batch);
         if (!eligible) {
             return tl::unexpected(eligible.error());
         }
         if (eligible->empty()) {
-            return {};
+            return false;
         }
-        // The schedules of the candidates, once each; a run without its schedule is left for an
-        // operator (it cannot be executed).
-        std::unordered_map<std::string, std::optional<schedule>> schedules;
+        const bool full = eligible->size() == options_.claim_batch;
         std::vector<run_id> ids;
-        for (const auto& candidate : *eligible) {
-            auto sit = schedules.find(candidate.schedule);
-            if (sit == schedules.end()) {
-                auto loaded = store_->get_schedule(candidate.schedule);
-                if (!loaded) {
-                    return tl::unexpected(loaded.error());
-                }
-                sit = schedules.emplace(candidate.schedule, *loaded).first;
-            }
-            if (sit->second) {
-                ids.push_back(candidate.id);
-            }
+        ids.reserve(eligible->size());
+        for (auto& candidate : *eligible) {
+            ids.push_back(std::move(candidate.id));
         }
         std::size_t granted = 0;
-        auto decide = [&](const run& r, overlap_state st) noexcept {
-            const auto& s = *schedules.at(r.schedule);
-            auto policy = OverlapSet::resolve(s.policy.overlap, s.policy);
+        auto decide = [&](const run&, const schedule* s, overlap_state st) noexcept {
+            if (s == nullptr) {
+                return overlap_action::wait;  // a run without its schedule cannot run: left for an operator
+            }
+            auto policy = OverlapSet::resolve(s->policy.overlap, s->policy);
             // A policy outside this scheduler's set never overlaps.
             auto action = policy ? std::visit([&](const auto& p) { return p.decide(st); }, *policy)
                                  : overlap::forbid{}.decide(st);
@@ -389,7 +399,7 @@ private:
         for (auto& outcome : *outcomes) {
             switch (outcome.action) {
             case overlap_action::claim:
-                start(*outcome.claimed, *schedules.at(outcome.claimed->schedule), now);
+                start(*outcome.claimed, *outcome.sched, now);
                 ++report.claimed;
                 break;
             case overlap_action::supersede:
@@ -408,7 +418,7 @@ private:
                 break;
             }
         }
-        return {};
+        return full;
     }
 
     // ---- executions ---------------------------------------------------------------------------

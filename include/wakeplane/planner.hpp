@@ -26,6 +26,14 @@ struct planner_options {
     std::size_t chunk = 512;
     /// Chunks per pass at most; what is left is due again at the next pass (next_wakeup() = now).
     std::size_t max_chunks = 64;
+    /// How long before its nominal time an occurrence is materialized. A pending run is not
+    /// claimable before its due time, so this changes nothing about when work starts; it moves
+    /// the pass's writes off the moment many schedules fall due at once (every "0 * * * *" cron
+    /// of a fleet), which is then left to the claims alone. The price: a pause, edit or delete
+    /// that lands inside the window no longer stops an occurrence already materialized (runs
+    /// already queued still execute, DECISIONS 11; cancel one with POST /v1/runs/{id}/cancel).
+    /// Zero (the default) materializes an occurrence only once it is due.
+    duration lookahead{0};
 };
 
 /// What one pass did, for logs, status and tests.
@@ -78,21 +86,23 @@ namespace detail {
     return "skipped due to misfire policy";
 }
 
-/// Occurrences of one schedule that fell due by `now`, split for the misfire decision.
+/// Occurrences of one schedule that fell due by `now` (or fall due by the planning horizon),
+/// split for the misfire decision.
 struct due_occurrences {
     std::vector<time_point> missed;        ///< later than the grace window, oldest first (listed)
-    std::vector<time_point> punctual;      ///< within the grace window: always run (DECISIONS 8)
-    std::optional<time_point> next;        ///< the first occurrence after now
+    std::vector<time_point> punctual;      ///< within the grace window or still ahead: always run (DECISIONS 8)
+    std::optional<time_point> next;        ///< the first occurrence after the horizon
     std::int64_t unlisted = 0;             ///< missed occurrences older than `missed` (not listed)
     std::optional<time_point> unlisted_first, unlisted_last;
 };
 
-/// Collects the occurrences of `c` in [from, now] (from = the schedule's next_run_at, an
-/// occurrence itself), keeping at most `keep` of the newest missed ones in the list and only
-/// counting the older ones, so memory stays bounded after any outage. For an interval the count
-/// is arithmetic; other cadences are walked.
-[[nodiscard]] inline due_occurrences collect_due(const cadence& c, time_point from, time_point now, duration grace,
-                                                 std::size_t keep) {
+/// Collects the occurrences of `c` in [from, horizon] (from = the schedule's next_run_at, an
+/// occurrence itself; horizon = now + the planner's lookahead), judging lateness at `now`,
+/// keeping at most `keep` of the newest missed ones in the list and only counting the older
+/// ones, so memory stays bounded after any outage. For an interval the count is arithmetic;
+/// other cadences are walked.
+[[nodiscard]] inline due_occurrences collect_due(const cadence& c, time_point from, time_point now, time_point horizon,
+                                                 duration grace, std::size_t keep) {
     due_occurrences out;
     const time_point missed_before = now - grace;  // nominal < missed_before: missed
     auto push_missed = [&](time_point t) {
@@ -131,7 +141,7 @@ struct due_occurrences {
             }
         }
     }
-    while (t && *t <= now) {
+    while (t && *t <= horizon) {
         if (*t < missed_before) {
             push_missed(*t);
         } else {
@@ -164,8 +174,9 @@ public:
     result<plan_report> plan() {
         plan_report report;
         report.at = clock_->now();
+        const time_point horizon = report.at + options_.lookahead;
         for (std::size_t chunk = 0; chunk < options_.max_chunks; ++chunk) {
-            auto due = store_->due_schedules(report.at, options_.chunk);
+            auto due = store_->due_schedules(horizon, options_.chunk);
             if (!due) {
                 return tl::unexpected(due.error());
             }
@@ -175,7 +186,7 @@ public:
             std::vector<schedule_plan> plans;
             plans.reserve(due->size());
             for (const auto& s : *due) {
-                plans.push_back(plan_schedule(s, report.at, report));
+                plans.push_back(plan_schedule(s, report.at, horizon, report));
             }
             auto outcome = store_->apply_plan(plans, report.at);
             if (!outcome) {
@@ -194,13 +205,20 @@ public:
         return report;
     }
 
-    /// When the next occurrence falls due (the earliest next_run_at of an enabled schedule), or
-    /// nullopt when nothing is scheduled. A host sleeps until then, or until a schedule changes.
-    result<std::optional<time_point>> next_wakeup() { return store_->next_due_at(); }
+    /// When the next occurrence is to be planned (the earliest next_run_at of an enabled
+    /// schedule, less the lookahead), or nullopt when nothing is scheduled. A host sleeps until
+    /// then, or until a schedule changes.
+    result<std::optional<time_point>> next_wakeup() {
+        auto due = store_->next_due_at();
+        if (due && *due) {
+            **due -= options_.lookahead;
+        }
+        return due;
+    }
 
 private:
-    /// The plan of one due schedule at `now`.
-    schedule_plan plan_schedule(const schedule& s, time_point now, plan_report& report) {
+    /// The plan of one due schedule at `now`, up to `horizon`.
+    schedule_plan plan_schedule(const schedule& s, time_point now, time_point horizon, plan_report& report) {
         schedule_plan p;
         p.schedule = s.id;
         p.expected_next_run_at = s.next_run_at;
@@ -215,7 +233,7 @@ private:
         }
         const auto grace = std::chrono::seconds{s.policy.misfire_grace_seconds > 0 ? s.policy.misfire_grace_seconds : 60};
         const auto limit = static_cast<std::size_t>(s.policy.catch_up_limit > 0 ? s.policy.catch_up_limit : 100);
-        auto due = collect_due(**c, *s.next_run_at, now, grace, limit);
+        auto due = collect_due(**c, *s.next_run_at, now, horizon, grace, limit);
         p.next_run_at = due.next;
 
         auto policy = MisfireSet::resolve(s.policy.misfire, s.policy);

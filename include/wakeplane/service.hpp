@@ -88,7 +88,7 @@ public:
         wake_source_.request_stop();
     }
 
-    /// One pass on the caller's thread (plan unless draining, then dispatch), serialized with the
+    /// One pass on the caller's thread (dispatch, plan unless draining, dispatch what it made due), serialized with the
     /// loop. Hosts without a loop thread (tests on a manual clock) drive the scheduler with it.
     result<step_report> step() {
         auto out = pass().report;
@@ -182,12 +182,37 @@ private:
         }
     }
 
-    /// Plans (unless draining) and dispatches, then works out the next wake-up.
+    /// Adds the counts of a dispatcher step to those of the pass.
+    static void accumulate(dispatch_report& into, const dispatch_report& step) {
+        into.at = step.at;
+        into.claimed += step.claimed;
+        into.finished += step.finished;
+        into.superseded += step.superseded;
+        into.recovered += step.recovered;
+        into.timed_out += step.timed_out;
+        into.cancelled += step.cancelled;
+        into.abandoned += step.abandoned;
+        into.lost_leases += step.lost_leases;
+    }
+
+    /// Dispatches, plans (unless draining) and dispatches what the pass made due, then works out
+    /// the next wake-up.
     pass_outcome pass() {
         std::lock_guard lock{loop_mutex_};
         const auto now = sched_->clock().now();
         step_report report;
         std::optional<error> failure;
+        auto dispatch = [&] {
+            if (auto d = sched_->dispatch(); d) {
+                accumulate(report.dispatched, *d);
+            } else {
+                emit(log_, log_level::error, "dispatcher tick failed", {{"error", d.error().message}});
+                failure = failure ? failure : d.error();
+            }
+        };
+        // Claim what is due before planning: with a lookahead, the pass at one occurrence's due
+        // time also writes the next ones, and those writes must not delay these claims.
+        dispatch();
         if (!draining_) {
             if (auto p = sched_->plan(); p) {
                 report.planned = *p;
@@ -195,14 +220,11 @@ private:
                 last_tick_ = p->at;
             } else {
                 emit(log_, log_level::error, "planner loop tick failed", {{"error", p.error().message}});
-                failure = p.error();
+                failure = failure ? failure : p.error();
             }
         }
-        if (auto d = sched_->dispatch(); d) {
-            report.dispatched = *d;
-        } else {
-            emit(log_, log_level::error, "dispatcher tick failed", {{"error", d.error().message}});
-            failure = failure ? failure : d.error();
+        if (report.planned.materialized > 0 && !failure) {
+            dispatch();  // what the pass wrote may be due already (no lookahead, or late)
         }
         {
             std::lock_guard state{state_mutex_};

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <optional>
@@ -191,6 +192,9 @@ struct claim_outcome {
     overlap_action action = overlap_action::wait;
     std::optional<run> claimed;          ///< action == claim: the run, now claimed, with its fencing token
     std::vector<run_id> cancel;          ///< action == cancel_active: the runs to cancel
+    /// The run's schedule as the claim transaction read it (null when it has none), so a
+    /// dispatcher executes what the overlap decision saw without reading it again.
+    std::shared_ptr<const schedule> sched;
 };
 
 /// How a run attempt ended, as its executor (or the dispatcher) reports it.
@@ -472,13 +476,13 @@ public:
         return write([&](auto& tx, auto& events) -> result<claim_outcome> {
             std::map<std::string, slot_view, std::less<>> views;
             return claim_locked(tx, events, views, id, worker, now, ttl,
-                                [&](const run&, overlap_state st) { return decide(st); }, false);
+                                [&](const run&, const schedule*, overlap_state st) { return decide(st); }, false);
         });
     }
 
     /// Claims several runs in ONE durable transaction (a group commit), in the given order, each
-    /// seeing the claims before it. `decide(run, state)` is the overlap decision of the run's
-    /// schedule. With `start`, each claimed run is also marked running in the same transaction
+    /// seeing the claims before it. `decide(run, schedule, state)` is the overlap decision of the
+    /// run's schedule (as read in this transaction; null when the run has none). With `start`, each claimed run is also marked running in the same transaction
     /// (claimed and started events both recorded): its executor may start once this returns.
     /// A run that is no longer waiting yields an outcome with action wait and no claim.
     template <class Decide>
@@ -862,6 +866,7 @@ private:
         std::vector<run_id> active;
         std::multiset<time_point> waiting;  ///< nominal times of eligible waiting runs
         std::int64_t max_concurrency = 1;
+        std::shared_ptr<const schedule> sched;  ///< null: the run's schedule does not exist
     };
 
     static result<slot_view*> view_of(transaction& tx, std::map<std::string, slot_view, std::less<>>& views,
@@ -879,6 +884,9 @@ private:
         }
         slot_view v;
         v.max_concurrency = (*sched && (*sched)->policy.max_concurrency > 0) ? (*sched)->policy.max_concurrency : 1;
+        if (*sched) {
+            v.sched = std::make_shared<const schedule>(*std::move(*sched));
+        }
         for (auto& o : *open) {
             if (o.status == run_status::claimed || o.status == run_status::running) {
                 v.active.push_back(std::move(o.id));
@@ -919,7 +927,8 @@ private:
             }
         };
         claim_outcome out;
-        out.action = decide(r, st);
+        out.action = decide(r, v.sched.get(), st);
+        out.sched = v.sched;
         switch (out.action) {
         case overlap_action::wait:
             break;

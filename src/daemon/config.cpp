@@ -158,7 +158,7 @@ result<void> resolve_security(const flag_values& flags, const env_reader& env, c
         std::string_view unit;
         std::int64_t fallback;
     };
-    const std::array<count_setting, 4> counts{{
+    const std::array<count_setting, 5> counts{{
         {flags.http_max_redirects, "--http-max-redirects", "WAKEPLANE_HTTP_MAX_REDIRECTS", 0, 50, "redirects", c.http_max_redirects},
         {flags.max_body_bytes, "--max-body-bytes", "WAKEPLANE_MAX_BODY_BYTES", 1024, 1LL << 30, "bytes",
          static_cast<std::int64_t>(c.max_body_bytes)},
@@ -166,6 +166,8 @@ result<void> resolve_security(const flag_values& flags, const env_reader& env, c
          static_cast<std::int64_t>(c.max_header_count)},
         {flags.max_receipt_bytes, "--max-receipt-bytes", "WAKEPLANE_MAX_RECEIPT_BYTES", 1, 64LL << 20, "bytes",
          static_cast<std::int64_t>(c.max_receipt_bytes)},
+        {flags.planner_lookahead, "--planner-lookahead-ms", "WAKEPLANE_PLANNER_LOOKAHEAD_MS", 0, 60'000, "milliseconds",
+         c.planner_lookahead_ms},
     }};
     std::array<std::int64_t, counts.size()> values{};
     for (std::size_t i = 0; i < counts.size(); ++i) {
@@ -180,6 +182,7 @@ result<void> resolve_security(const flag_values& flags, const env_reader& env, c
     c.max_body_bytes = static_cast<std::size_t>(values[1]);
     c.max_header_count = static_cast<std::size_t>(values[2]);
     c.max_receipt_bytes = static_cast<std::size_t>(values[3]);
+    c.planner_lookahead_ms = values[4];
     return {};
 }
 

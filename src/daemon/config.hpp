@@ -34,6 +34,9 @@ struct config {
     std::int64_t dispatcher_interval_seconds = 2;  ///< the dispatcher's safety tick
     std::int64_t lease_ttl_seconds = 30;
     std::int64_t shutdown_timeout_seconds = 30;
+    /// How long before an occurrence the planner writes it (planner_options::lookahead): it takes
+    /// the planner's writes off the instant many schedules fall due together.
+    std::int64_t planner_lookahead_ms = 1000;
     std::string worker_id;                         ///< `<host>:<pid>` unless configured (DECISIONS 17)
     log_level level = log_level::info;
 
@@ -56,7 +59,7 @@ struct config {
 struct flag_values {
     std::optional<std::string> addr, db, store, scheduler_interval, dispatcher_interval, lease_ttl, worker_id,
         shutdown_timeout, log_level, api_tokens_file, insecure_listen, shell, shell_allow, http_deny,
-        http_max_redirects, max_body_bytes, max_header_count, max_receipt_bytes;
+        http_max_redirects, max_body_bytes, max_header_count, max_receipt_bytes, planner_lookahead;
 };
 
 /// Reads an environment variable; nullopt when unset.

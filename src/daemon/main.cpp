@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
         std::optional<std::string>* target;
         const char* help;
     };
-    const std::array<setting, 17> settings{{
+    const std::array<setting, 18> settings{{
         {"--addr", &flags.addr, "Listen address host:port (WAKEPLANE_HTTP_ADDR, default 127.0.0.1:8080)"},
         {"--db", &flags.db, "SQLite file or RocksDB directory (WAKEPLANE_DB_PATH, default ./wakeplane.db)"},
         {"--store", &flags.store, "sqlite or rocksdb (WAKEPLANE_STORE, default sqlite)"},
@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
         {"--max-body-bytes", &flags.max_body_bytes, "Largest request body (WAKEPLANE_MAX_BODY_BYTES, default 1048576)"},
         {"--max-header-count", &flags.max_header_count,
          "Most header fields in a request (WAKEPLANE_MAX_HEADER_COUNT, default 100)"},
+        {"--planner-lookahead-ms", &flags.planner_lookahead,
+         "How long before its time an occurrence is written, milliseconds, 0 to 60000 (WAKEPLANE_PLANNER_LOOKAHEAD_MS, "
+         "default 1000)"},
         {"--max-receipt-bytes", &flags.max_receipt_bytes,
          "Bytes kept of each receipt: stdout, stderr, HTTP response, workflow result (WAKEPLANE_MAX_RECEIPT_BYTES, "
          "default 65536)"},

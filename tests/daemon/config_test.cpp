@@ -114,6 +114,7 @@ TEST_CASE("security settings: defaults, files, ranges and limits", "[config][aut
     CHECK(defaults->max_body_bytes == 1024 * 1024);
     CHECK(defaults->max_header_count == 100);
     CHECK(defaults->max_receipt_bytes == 64 * 1024);
+    CHECK(defaults->planner_lookahead_ms == 1000);
     CHECK_FALSE(exposed_without_tokens(*defaults));
 
     const auto tokens = write("tokens", "ci:abc123\n");
@@ -125,6 +126,7 @@ TEST_CASE("security settings: defaults, files, ranges and limits", "[config][aut
                                                 {"WAKEPLANE_MAX_BODY_BYTES", "4096"},
                                                 {"WAKEPLANE_MAX_HEADER_COUNT", "20"},
                                                 {"WAKEPLANE_MAX_RECEIPT_BYTES", "10"},
+                                                {"WAKEPLANE_PLANNER_LOOKAHEAD_MS", "0"},
                                                 {"WAKEPLANE_HTTP_ADDR", "0.0.0.0:0"}}));
     REQUIRE(c);
     REQUIRE(c->api_tokens);
@@ -136,6 +138,7 @@ TEST_CASE("security settings: defaults, files, ranges and limits", "[config][aut
     CHECK(c->max_body_bytes == 4096);
     CHECK(c->max_header_count == 20);
     CHECK(c->max_receipt_bytes == 10);
+    CHECK(c->planner_lookahead_ms == 0);
     CHECK_FALSE(exposed_without_tokens(*c));  // every interface, but with tokens
 
     flag_values off;
@@ -161,6 +164,8 @@ TEST_CASE("security settings: defaults, files, ranges and limits", "[config][aut
         {{{"WAKEPLANE_MAX_BODY_BYTES", "100"}}, "WAKEPLANE_MAX_BODY_BYTES must be a whole number of bytes from 1024 to 1073741824, got \"100\""},
         {{{"WAKEPLANE_MAX_HEADER_COUNT", "0"}}, "WAKEPLANE_MAX_HEADER_COUNT must be a whole number of header fields from 1 to 10000, got \"0\""},
         {{{"WAKEPLANE_MAX_RECEIPT_BYTES", "1e6"}}, "WAKEPLANE_MAX_RECEIPT_BYTES must be a whole number of bytes from 1 to 67108864, got \"1e6\""},
+        {{{"WAKEPLANE_PLANNER_LOOKAHEAD_MS", "60001"}},
+         "WAKEPLANE_PLANNER_LOOKAHEAD_MS must be a whole number of milliseconds from 0 to 60000, got \"60001\""},
         {{{"WAKEPLANE_HTTP_MAX_REDIRECTS", "51"}}, "WAKEPLANE_HTTP_MAX_REDIRECTS must be a whole number of redirects from 0 to 50, got \"51\""},
         {{{"WAKEPLANE_INSECURE_LISTEN", "yes please"}}, "WAKEPLANE_INSECURE_LISTEN must be true or false, got \"yes please\""},
     };

@@ -137,6 +137,39 @@ TEMPLATE_TEST_CASE("a due run is claimed, executed and recorded with its receipt
     CHECK(s->store().get_schedule(created->id).value()->last_run_at == t0 + 2min);
 }
 
+TEMPLATE_TEST_CASE("one step claims batch after batch until no run is eligible or no worker is free",
+                   "[dispatcher][batch]", WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    manual_clock clock{t0 - 1s};
+    scripted exec;
+    std::stop_source release;  // every execution waits (on the manual clock) until released
+    exec.script = [clock, token = release.get_token()](const run_context&) {
+        clock.sleep_until(t0 + 1h, token);
+        return ok();
+    };
+    auto reg = std::make_shared<executor_registry>();
+    reg->add(exec);
+    scheduler_options o;
+    o.id_seed = 3;
+    o.dispatching.claim_batch = 2;
+    o.dispatching.max_workers = 5;
+    fx.close();
+    sched_t<TestType> s{std::move(*fx.open()), clock, reg, o};
+    for (int i = 0; i < 7; ++i) {
+        REQUIRE(s.create_schedule(workflow_input("job" + std::to_string(i), 3600)).has_value());
+    }
+    clock.set(t0);
+    REQUIRE(s.plan().value().materialized == 7);
+    auto step = s.dispatch();
+    REQUIRE(step.has_value());
+    CHECK(step->claimed == 5);  // batches of 2, 2 and 1: every free worker, in one step
+    CHECK(s.dispatcher().active() == 5);
+    CHECK(status_counts(s) == std::map<std::string, int>{{"pending", 2}, {"running", 5}});
+    release.request_stop();
+    REQUIRE(run_until(s, t0 + 1min).has_value());
+    CHECK(status_counts(s) == std::map<std::string, int>{{"succeeded", 7}});
+}
+
 TEMPLATE_TEST_CASE("a failing run is retried with backoff and then dead-lettered", "[dispatcher][retry]",
                    WAKEPLANE_STORE_FIXTURES) {
     TestType fx;

@@ -228,6 +228,36 @@ TEMPLATE_TEST_CASE("next_wakeup is the earliest next_run_at of an enabled schedu
     CHECK(p.next_wakeup().value() == t0 + 1h);
 }
 
+TEMPLATE_TEST_CASE("a lookahead plans up to now + lookahead and judges lateness at now", "[planner][lookahead]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    manual_clock clock{t0 + 3min + 30s};  // 10:01 and 10:02 missed, 10:03 punctual, 10:04 ahead
+    id_generator ids{9};
+    planner_options o;
+    o.lookahead = 45s;
+    planner<typename TestType::store_type, manual_clock> p{*fx, clock, ids, o};
+    REQUIRE(fx->create_schedule(every("sch_a", 1min, t0, t0 + 1min, "skip")).has_value());
+    auto r = p.plan();
+    REQUIRE(r.has_value());
+    CHECK(r->materialized == 2);
+    CHECK(r->skipped == 2);
+    using M = std::map<std::string, std::string>;
+    const M want{{"2026-03-12T10:01:00Z", "skipped"},
+                 {"2026-03-12T10:02:00Z", "skipped"},
+                 {"2026-03-12T10:03:00Z", "pending"},
+                 {"2026-03-12T10:04:00Z", "pending"}};
+    CHECK(runs_of(fx.reopen(), "sch_a") == want);
+    CHECK(fx->get_schedule("sch_a").value()->next_run_at == t0 + 5min);
+    // Only the punctual run is claimable now; the one ahead becomes so at its due time.
+    CHECK(fx->eligible_runs(clock.now(), 10).value().size() == 1);
+    CHECK(fx->eligible_runs(t0 + 4min, 10).value().size() == 2);
+    planner<typename TestType::store_type, manual_clock> again{*fx, clock, ids, o};
+    CHECK(again.next_wakeup().value() == t0 + 5min - 45s);
+    auto idle = again.plan();  // nothing more inside the horizon yet
+    REQUIRE(idle.has_value());
+    CHECK(idle->schedules == 0);
+}
+
 TEMPLATE_TEST_CASE("a pass that fails at any write loses nothing and duplicates nothing", "[planner][crash]",
                    WAKEPLANE_STORE_FIXTURES) {
     // Reference: the same workload planned without failures.

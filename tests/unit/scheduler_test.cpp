@@ -115,6 +115,40 @@ TEST_CASE("creation computes next_run_at; a disabled schedule is paused from bir
     CHECK(dup.error().code == errc::conflict);
 }
 
+TEST_CASE("with a lookahead, occurrences are written ahead and still start at their due time", "[scheduler][lookahead]") {
+    manual_clock clock{t0 + 500ms};
+    std::vector<std::pair<time_point, time_point>> started;  // (nominal, executor start)
+    auto o = seeded();
+    o.planning.lookahead = 2s;
+    sched s{stores::memory_store{stores::memory_backend{}}, clock,
+            registry([&started, clock](const run_context& ctx) {
+                started.emplace_back(ctx.nominal_time, clock.now());  // read on the worker, stored after settle
+                return ok();
+            }),
+            o};
+    auto a = s.create_schedule(job("a")).value();  // hourly from t0: first due at t0 + 1h
+    REQUIRE(a.next_run_at == t0 + 1h);
+    CHECK(s.next_wakeup().value() == t0 + 1h - 2s);  // the planner wakes early, by the lookahead
+
+    REQUIRE(run_until(s, t0 + 1h - 1s).has_value());
+    // Written at t0 + 1h - 2 s, pending, and not claimable before its due time.
+    auto runs = s.store().list_runs(run_filter{a.id, std::nullopt}, page_request{std::nullopt, 10}).value().items;
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].status == run_status::pending);
+    CHECK(runs[0].nominal_time == t0 + 1h);
+    CHECK(runs[0].created_at == t0 + 1h - 2s);
+    CHECK(s.store().get_schedule(a.id).value()->next_run_at == t0 + 2h);
+    CHECK(started.empty());
+    CHECK(s.next_wakeup().value() == t0 + 1h);  // the dispatcher's: the run becomes eligible
+
+    // A pause inside the window does not take back the run already queued (DECISIONS 11).
+    REQUIRE(s.pause(a.id).has_value());
+    REQUIRE(run_until(s, t0 + 3h).has_value());
+    REQUIRE(started.size() == 1);
+    CHECK(started[0] == std::pair{t0 + 1h, t0 + 1h});  // started exactly when due, never earlier
+    CHECK(s.store().list_runs(run_filter{a.id, std::nullopt}, page_request{std::nullopt, 10}).value().items.size() == 1);
+}
+
 TEST_CASE("a trigger keeps its reason and runs on a paused schedule", "[scheduler][trigger]") {
     sched s{stores::memory_store{stores::memory_backend{}}, manual_clock{t0}, registry([](auto&) { return ok(); }),
             seeded()};
@@ -191,7 +225,7 @@ TEST_CASE("an interval planned from an off-grid kept instant stays on its grid a
     const auto anchor = at("2026-03-12T00:00:00Z");
     const cadence c{interval_cadence{anchor, 1h}, {}};
     const auto from = anchor + 30min;  // next_run_at kept from the previous cadence
-    const auto due = collect_due(c, from, from + 200h, 60s, 3);
+    const auto due = collect_due(c, from, from + 200h, from + 200h, 60s, 3);
     CHECK(due.unlisted == 198);  // the kept instant and the grid from 01:00 to 197:00
     CHECK(due.unlisted_first == from);
     CHECK(due.unlisted_last == anchor + 197h);
