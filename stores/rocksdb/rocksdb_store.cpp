@@ -849,28 +849,38 @@ result<void> rocksdb_backend::transaction::append(const ledger_event& e) {
         if (e.seq <= 0) {
             return fail(errc::storage, "ledger sequence " + seq + " is not positive");
         }
-        key_writer{db_->key, tag::ledger}.seq(e.seq);
-        auto exists = db_->tx_read(db_->key);
-        if (!exists) {
-            return tl::unexpected(exists.error());
-        }
-        if (*exists) {
-            return fail(errc::storage, "ledger entry " + seq + " exists already; ledger entries are never overwritten");
-        }
-        // Gapless: the predecessor must exist (this transaction's previous append, or a committed
-        // entry), so that with the check above e.seq is exactly the next number.
-        if (last_appended_ != 0 ? e.seq != last_appended_ + 1 : e.seq > 1) {
-            bool predecessor = false;
-            if (last_appended_ == 0) {
+        const std::string overwrite = "ledger entry " + seq + " exists already; ledger entries are never overwritten";
+        if (last_appended_ != 0) {
+            // Past the first append, no committed entry lies at or above last_appended_ (checked
+            // then), so the next number is fresh without a read: a batch of claims or a planner
+            // chunk appends hundreds of events.
+            if (e.seq <= last_appended_) {
+                return fail(errc::storage, overwrite);
+            }
+            if (e.seq != last_appended_ + 1) {
+                return fail(errc::storage, "ledger sequence " + seq + " is not the next one");
+            }
+        } else {
+            // The first append: no committed entry at or after e.seq may exist (one seek, which
+            // covers every later append of this transaction too), and its predecessor must.
+            key_writer{db_->key, tag::ledger}.seq(e.seq);
+            range_iterator later{*db_->db, db_->latest, db_->key, layout::prefix_end(std::string(1, tag::ledger))};
+            later.first();
+            if (auto st = later.status("append"); !st) {
+                return st;
+            }
+            if (later.valid()) {
+                return fail(errc::storage, overwrite);
+            }
+            if (e.seq > 1) {
                 key_writer{db_->key, tag::ledger}.seq(e.seq - 1);
                 auto found = db_->tx_read(db_->key);
                 if (!found) {
                     return tl::unexpected(found.error());
                 }
-                predecessor = *found;
-            }
-            if (!predecessor) {
-                return fail(errc::storage, "ledger sequence " + seq + " is not the next one");
+                if (!*found) {
+                    return fail(errc::storage, "ledger sequence " + seq + " is not the next one");
+                }
             }
         }
         key_writer{db_->key, tag::ledger}.seq(e.seq);
