@@ -29,10 +29,11 @@ struct planner_options {
     /// How long before its nominal time an occurrence is materialized. A pending run is not
     /// claimable before its due time, so this changes nothing about when work starts; it moves
     /// the pass's writes off the moment many schedules fall due at once (every "0 * * * *" cron
-    /// of a fleet), which is then left to the claims alone. The price: a pause, edit or delete
-    /// that lands inside the window no longer stops an occurrence already materialized (runs
-    /// already queued still execute, DECISIONS 11; cancel one with POST /v1/runs/{id}/cancel).
-    /// Zero (the default) materializes an occurrence only once it is due.
+    /// of a fleet), which is then left to the claims alone. The price: a pause or an edit that
+    /// lands inside the window no longer stops an occurrence already materialized (runs already
+    /// queued still execute, DECISIONS 11; cancel one with POST /v1/runs/{id}/cancel); a delete
+    /// still cancels it with the schedule's other waiting runs. Zero (the default) materializes
+    /// an occurrence only once it is due.
     duration lookahead{0};
 };
 

@@ -127,6 +127,7 @@ TEST_CASE("with a lookahead, occurrences are written ahead and still start at th
             }),
             o};
     auto a = s.create_schedule(job("a")).value();  // hourly from t0: first due at t0 + 1h
+    auto b = s.create_schedule(job("b")).value();
     REQUIRE(a.next_run_at == t0 + 1h);
     CHECK(s.next_wakeup().value() == t0 + 1h - 2s);  // the planner wakes early, by the lookahead
 
@@ -141,8 +142,13 @@ TEST_CASE("with a lookahead, occurrences are written ahead and still start at th
     CHECK(started.empty());
     CHECK(s.next_wakeup().value() == t0 + 1h);  // the dispatcher's: the run becomes eligible
 
-    // A pause inside the window does not take back the run already queued (DECISIONS 11).
+    // A pause inside the window does not take back the run already queued (DECISIONS 11); a
+    // delete cancels it with the schedule's other waiting runs (DECISIONS 22).
     REQUIRE(s.pause(a.id).has_value());
+    REQUIRE(s.remove(b.id).has_value());
+    auto b_runs = s.store().list_runs(run_filter{b.id, std::nullopt}, page_request{std::nullopt, 10}).value().items;
+    REQUIRE(b_runs.size() == 1);
+    CHECK(b_runs[0].status == run_status::cancelled);
     REQUIRE(run_until(s, t0 + 3h).has_value());
     REQUIRE(started.size() == 1);
     CHECK(started[0] == std::pair{t0 + 1h, t0 + 1h});  // started exactly when due, never earlier
