@@ -5,11 +5,13 @@
 #include <concepts>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <map>
 #include <stop_token>
+#include <utility>
 
 #include <wakeplane/time.hpp>
 
@@ -70,15 +72,16 @@ public:
     /// moves the clock there.
     bool sleep_until(time_point t, std::stop_token stop = {}) const {
         auto& st = *state_;
-        std::optional<std::uint64_t> ticket;
+        sleeper self;
+        sleeper_key key{t, 0};
         // A sleeper leaves the sleepers under the mutex at the very moment it is released: when
         // a stop is requested (in the requesting thread) or when time reaches it (in the thread
-        // moving the clock). A driver then never mistakes a thread that is waking up for one
-        // still parked on simulated time.
+        // moving the clock, which unlists it). A driver then never mistakes a thread that is
+        // waking up for one still parked on simulated time.
         auto leave = [&] {
-            if (ticket) {
-                st.sleeping.erase(*ticket);
-                ticket.reset();
+            if (self.listed) {
+                st.sleeping.erase(key);
+                self.listed = false;
                 st.changed.notify_all();
             }
         };
@@ -86,18 +89,19 @@ public:
         std::stop_callback on_stop{stop, [&] {
                                        std::lock_guard guard{st.mutex};
                                        leave();
-                                       st.wake.notify_all();
+                                       self.wake.notify_one();
                                    }};
         lock.lock();
-        if (!stop.stop_requested() && now() < t) {
-            ticket = ++st.next_ticket;
-            st.sleeping.emplace(*ticket, t);
-            st.changed.notify_all();
-            while (now() < t && !stop.stop_requested()) {
-                st.wake.wait(lock);
+        while (!stop.stop_requested() && now() < t) {
+            if (!self.listed) {  // first time, or released and then the clock went back before we ran
+                key.second = ++st.next_ticket;
+                st.sleeping.emplace(key, &self);
+                self.listed = true;
+                st.changed.notify_all();
             }
-            leave();
+            self.wake.wait(lock);
         }
+        leave();
         const bool reached = now() >= t;
         lock.unlock();  // before on_stop goes: its callback may be waiting for the mutex
         return reached;
@@ -110,13 +114,8 @@ public:
     }
     [[nodiscard]] std::optional<time_point> earliest_sleeper() const {
         std::lock_guard lock{state_->mutex};
-        std::optional<time_point> best;
-        for (const auto& [ticket, t] : state_->sleeping) {
-            if (!best || t < *best) {
-                best = t;
-            }
-        }
-        return best;
+        return state_->sleeping.empty() ? std::optional<time_point>{}
+                                        : std::optional<time_point>{state_->sleeping.begin()->first.first};
     }
 
     /// Blocks until `pred(number of sleepers)` holds; checked again whenever a sleeper comes or
@@ -135,22 +134,37 @@ public:
     }
 
 private:
+    /// One thread in sleep_until(), on its own stack. Each has its own condition variable: a
+    /// clock move wakes only the sleepers it releases, not every parked thread (with thousands
+    /// of simulated executions asleep, one shared variable made every move O(sleepers) in
+    /// context switches).
+    struct sleeper {
+        std::condition_variable wake;
+        bool listed = false;  ///< in state::sleeping; only changed under the mutex
+    };
+    /// (wake-up instant, ticket): ordered by instant, so the earliest is the first and a move
+    /// releases a prefix.
+    using sleeper_key = std::pair<time_point, std::uint64_t>;
+
     struct state {
         std::atomic<std::int64_t> now_us{0};
         std::mutex mutex;
-        std::condition_variable wake;     // sleepers: time moved
         std::condition_variable changed;  // observers: a sleeper came or went
-        std::map<std::uint64_t, time_point> sleeping;  // ticket → wake-up instant
+        std::map<sleeper_key, sleeper*> sleeping;
         std::uint64_t next_ticket = 0;
     };
 
-    /// Releases every sleeper whose instant has come, then wakes them.
+    /// Releases every sleeper whose instant has come and wakes those only.
     void wake() {
         std::lock_guard lock{state_->mutex};
-        const auto t = now();
-        std::erase_if(state_->sleeping, [t](const auto& kv) { return kv.second <= t; });
+        auto& sleeping = state_->sleeping;
+        const auto released = sleeping.upper_bound({now(), std::numeric_limits<std::uint64_t>::max()});
+        for (auto it = sleeping.begin(); it != released; ++it) {
+            it->second->listed = false;
+            it->second->wake.notify_one();
+        }
+        sleeping.erase(sleeping.begin(), released);
         state_->changed.notify_all();
-        state_->wake.notify_all();
     }
 
     std::shared_ptr<state> state_ = std::make_shared<state>();

@@ -756,8 +756,7 @@ private:
         std::int64_t seq = *last_seq_;
         for (auto& e : events) {
             e.seq = ++seq;
-            // Handed over: a backend that keeps event objects (memory) takes them without a copy.
-            if (auto a = tx->append(std::move(e)); !a) {
+            if (auto a = tx->append(e); !a) {
                 last_seq_.reset();
                 return tl::unexpected(a.error());
             }

@@ -23,12 +23,18 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"memory", "sqlite", "rocksdb"}));
     app.add_option("--schedules", options.schedules, "Schedules created at the start (default 16)")
         ->check(CLI::Range(1, 10'000'000));
+    std::string workload = "standard";
+    app.add_option("--workload", workload,
+                   "standard (every cadence, policy and failure mode) | scale (a production fleet: mostly "
+                   "monthly and quarterly crons; docs/performance.md)")
+        ->check(CLI::IsMember({"standard", "scale"}));
     bool bench = false;
     app.add_flag("--bench", bench,
                  "Scale check: no faults, one dispatcher, invariants checked at the end only; prints "
                  "simulated occurrences per wall-clock second and the peak memory on stderr");
     CLI11_PARSE(app, argc, argv);
     options.store = *parse_store_kind(store);
+    options.workload = *parse_workload_kind(workload);
     options.faults = !bench;
     options.check_every_step = !bench;
     try {

@@ -3,6 +3,8 @@
 // (std::uniform_int_distribution and friends differ between implementations).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 
@@ -67,5 +69,20 @@ private:
 
     std::uint64_t s_[4];
 };
+
+/// An index drawn with the given weights: i with probability weights[i] / their sum.
+template <std::size_t N>
+std::size_t weighted(prng& rng, const std::array<std::uint64_t, N>& weights) {
+    std::uint64_t total = 0;
+    for (auto w : weights) {
+        total += w;
+    }
+    auto roll = rng.below(total);
+    std::size_t i = 0;
+    while (roll >= weights[i]) {
+        roll -= weights[i++];
+    }
+    return i;
+}
 
 }  // namespace wakeplane::sim

@@ -28,7 +28,7 @@ execution_result sim_executor::execute(const target_spec& /*target*/, const run_
     const auto started = world->clock.now();
     world->log->add(execution_record{ctx.occurrence_key, ctx.attempt, ctx.run, ctx.fencing_token, world->worker,
                                      started, world->read_run(ctx.run)});
-    const auto plan = behaviour_of(world->seed, ctx.occurrence_key, ctx.attempt);
+    const auto plan = behaviour_of(world->seed, ctx.occurrence_key, ctx.attempt, world->workload);
 
     // One stop for the sleep: the process dying always ends it; a stop request (timeout,
     // cancel, replace) ends it unless this execution ignores stop requests.

@@ -48,6 +48,7 @@ private:
 struct executor_world {
     manual_clock clock;
     std::uint64_t seed = 0;
+    workload_kind workload = workload_kind::standard;
     std::shared_ptr<execution_log> log;
     std::string worker;
     /// Requested when the process crashes: every execution ends at once, whatever it ignores.

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string_view>
 
+#include "workload.hpp"
+
 namespace wakeplane::sim {
 
 enum class store_kind { memory, sqlite, rocksdb };
@@ -22,6 +24,7 @@ struct sim_options {
     std::int64_t days = 30;
     store_kind store = store_kind::memory;
     std::size_t schedules = 16;
+    workload_kind workload = workload_kind::standard;
     /// false: no faults and one dispatcher (the scale check measures the plain path).
     bool faults = true;
     /// false: skip the per-step checks, keep the final ones (the scale check).

@@ -87,3 +87,31 @@ TEST_CASE("manual_clock sleepers wake when time reaches them or when stopped", "
     CHECK(c.sleep_until(start));  // real-time ok: already there, returns at once
     CHECK_FALSE(c.earliest_sleeper().has_value());
 }
+
+TEST_CASE("manual_clock releases exactly the sleepers whose instant has come", "[clock][concurrency]") {
+    // Sleepers are kept ordered by instant and a move wakes only those it releases: the
+    // earliest is known at once and the others stay parked, however many there are.
+    const auto start = parse_rfc3339("2026-03-12T10:00:00Z").value();
+    manual_clock c{start};
+    constexpr int n = 6;
+    std::vector<int> reached(n, -1);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+        // Two sleepers per instant (start + 1, 2, 3 min): ties are kept apart by their ticket.
+        threads.emplace_back([&, i] { reached[i] = c.sleep_until(start + std::chrono::minutes{1 + i / 2}) ? 1 : 0; });  // real-time ok: a manual clock, simulated time
+    }
+    c.wait_until([](std::size_t sleeping) { return sleeping == n; });
+    CHECK(c.earliest_sleeper() == start + 1min);
+    c.set(start + 2min);
+    CHECK(c.sleepers() == 2);  // the four at +1 and +2 min were released by the move itself
+    CHECK(c.earliest_sleeper() == start + 3min);
+    c.set(start + 2min + 59s);
+    CHECK(c.sleepers() == 2);
+    c.set(start + 3min);
+    CHECK(c.sleepers() == 0);
+    CHECK_FALSE(c.earliest_sleeper().has_value());
+    for (auto& t : threads) {
+        t.join();
+    }
+    CHECK(reached == std::vector<int>(n, 1));
+}

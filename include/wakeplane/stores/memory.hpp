@@ -36,7 +36,11 @@ struct memory_state {
     std::map<std::string, std::vector<receipt>, std::less<>> receipts;
     std::map<std::string, dead_letter> dead_letters;
     std::set<key> dead_letters_by_created;
-    std::vector<ledger_event> ledger;                                // ledger[i].seq == i + 1
+    /// ledger[i] is the stored record (encode_event) of seq i + 1. A decoded event holds a whole
+    /// schedule or run row inline (about 1.4 KB before its strings are counted) where its record
+    /// takes a few hundred bytes: the ledger is most of what this store holds, and its size is
+    /// what bounded long simulations (docs/performance.md, Scale check).
+    std::vector<std::string> ledger;
     std::shared_mutex mutex;
 };
 
@@ -152,14 +156,13 @@ public:
             return {};
         }
 
-        result<void> append(const ledger_event& e) { return append(ledger_event{e}); }
-
-        /// The ledger keeps the event itself: basic_store hands over events it has no more use for.
-        result<void> append(ledger_event&& e) {
+        result<void> append(const ledger_event& e) {
             if (e.seq != static_cast<std::int64_t>(s_->ledger.size()) + 1) {
                 return fail(errc::storage, "ledger sequence " + std::to_string(e.seq) + " is not the next one");
             }
-            s_->ledger.push_back(std::move(e));
+            auto record = encode_event(e);
+            record.shrink_to_fit();  // the encoder grows its buffer by doubling: keep only the bytes
+            s_->ledger.push_back(std::move(record));
             undo_.push_back([this] { s_->ledger.pop_back(); });
             return {};
         }
@@ -302,11 +305,18 @@ public:
         std::vector<ledger_event> out;
         for (auto i = static_cast<std::size_t>(std::max<std::int64_t>(q.after, 0));
              i < state_->ledger.size() && out.size() < q.limit; ++i) {
-            const auto& e = state_->ledger[i];
-            if ((q.schedule && e.schedule != *q.schedule) || (q.run && e.run != q.run)) {
+            const auto& record = state_->ledger[i];
+            if (cannot_mention(record, q.schedule) || cannot_mention(record, q.run)) {
+                continue;  // a filtered scan decodes only the records that may match
+            }
+            auto e = decode_event(record);
+            if (!e) {
+                return fail(errc::storage, "ledger seq " + std::to_string(i + 1) + ": " + e.error().message);
+            }
+            if ((q.schedule && e->schedule != *q.schedule) || (q.run && e->run != q.run)) {
                 continue;
             }
-            out.push_back(e);
+            out.push_back(std::move(*e));
         }
         return out;
     }
@@ -340,6 +350,18 @@ public:
     }
 
 private:
+    /// True when `record` cannot be an event of `id`: the id is written verbatim in the JSON
+    /// (it needs no escaping) and does not occur. False means "decode and compare".
+    static bool cannot_mention(std::string_view record, const std::optional<std::string>& id) {
+        if (!id) {
+            return false;
+        }
+        const bool verbatim = std::none_of(id->begin(), id->end(), [](char c) {
+            return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+        });
+        return verbatim && record.find(*id) == std::string_view::npos;
+    }
+
     static std::optional<schedule> find_schedule(const memory_state& s, std::string_view id) {
         auto it = s.schedules.find(id);
         return it == s.schedules.end() ? std::nullopt : std::optional<schedule>{it->second};
@@ -366,9 +388,56 @@ private:
         return out;
     }
 
+    /// The (next_run_at, id) key of a schedule in the due index, when it is there.
+    static std::optional<memory_state::key> due_key(const schedule& row, const std::string& id) {
+        if (row.next_run_at && row.enabled && !row.deleted) {
+            return memory_state::key{*row.next_run_at, id};
+        }
+        return std::nullopt;
+    }
+
+    /// Replaces `old` by `row` in place, moving only the index entries whose key changed. Most
+    /// writes (a planner pass, a success's last_run_at) change a time or two: erasing and
+    /// inserting the row and all four index entries was most of the cost of a write.
+    static void update_schedule(memory_state& s, const std::string& id, schedule& old, const schedule& row) {
+        if (old.deleted != row.deleted || old.name != row.name) {
+            if (!old.deleted) {
+                s.live_names.erase(old.name);
+            }
+            if (!row.deleted) {
+                s.live_names[row.name] = id;
+            }
+        }
+        move_key(s.due, due_key(old, id), due_key(row, id));
+        if (old.created_at != row.created_at) {
+            s.schedules_by_created.erase({old.created_at, id});
+            s.schedules_by_created.emplace(row.created_at, id);
+        }
+        old = row;
+    }
+
+    /// Moves an entry of `index` from `before` to `after` (either may be absent) when they differ.
+    static void move_key(std::set<memory_state::key>& index, const std::optional<memory_state::key>& before,
+                         const std::optional<memory_state::key>& after) {
+        if (before == after) {
+            return;
+        }
+        if (before) {
+            index.erase(*before);
+        }
+        if (after) {
+            index.insert(*after);
+        }
+    }
+
     /// Replaces (or with nullopt removes) a schedule row and keeps every index in step.
     static void set_schedule(memory_state& s, const std::string& id, const std::optional<schedule>& row) {
-        if (auto it = s.schedules.find(id); it != s.schedules.end()) {
+        auto it = s.schedules.find(id);
+        if (it != s.schedules.end() && row) {
+            update_schedule(s, id, it->second, *row);
+            return;
+        }
+        if (it != s.schedules.end()) {
             const auto& old = it->second;
             if (!old.deleted) {
                 s.live_names.erase(old.name);
@@ -392,9 +461,58 @@ private:
         s.schedules_by_created.emplace(row->created_at, id);
     }
 
+    /// The run's key in the eligible index (waiting runs) and in the lease index (claimed or
+    /// running runs with an expiry), when it is there.
+    static std::optional<memory_state::key> eligible_key(const run& r, const std::string& id) {
+        if (r.status == run_status::pending || r.status == run_status::retry_scheduled) {
+            return memory_state::key{eligible_at(r), id};
+        }
+        return std::nullopt;
+    }
+    static std::optional<memory_state::key> lease_key(const run& r, const std::string& id) {
+        if (r.claim_expires_at && (r.status == run_status::claimed || r.status == run_status::running)) {
+            return memory_state::key{*r.claim_expires_at, id};
+        }
+        return std::nullopt;
+    }
+
+    /// Replaces `old` by `row` in place, moving only the index entries whose key changed (a
+    /// claim, a start or a finish changes the status and a time or two, never the occurrence).
+    static void update_run(memory_state& s, const std::string& id, run& old, const run& row) {
+        if (old.occurrence_key != row.occurrence_key || old.attempt != row.attempt) {
+            s.by_occurrence.erase({old.occurrence_key, old.attempt});
+            s.by_occurrence.emplace(std::pair{row.occurrence_key, row.attempt}, id);
+        }
+        move_key(s.eligible, eligible_key(old, id), eligible_key(row, id));
+        move_key(s.leases, lease_key(old, id), lease_key(row, id));
+        const bool was_open = !is_terminal(old.status);
+        const bool is_open = !is_terminal(row.status);
+        if (was_open != is_open || old.schedule != row.schedule) {
+            if (auto o = s.open_runs.find(old.schedule); was_open && o != s.open_runs.end()) {
+                o->second.erase(id);
+                if (o->second.empty()) {
+                    s.open_runs.erase(o);
+                }
+            }
+            if (is_open) {
+                s.open_runs[row.schedule].insert(id);
+            }
+        }
+        if (old.created_at != row.created_at) {
+            s.runs_by_created.erase({old.created_at, id});
+            s.runs_by_created.emplace(row.created_at, id);
+        }
+        old = row;
+    }
+
     /// Replaces (or removes) a run row and keeps every index in step.
     static void set_run(memory_state& s, const std::string& id, const std::optional<run>& row) {
-        if (auto it = s.runs.find(id); it != s.runs.end()) {
+        auto it = s.runs.find(id);
+        if (it != s.runs.end() && row) {
+            update_run(s, id, it->second, *row);
+            return;
+        }
+        if (it != s.runs.end()) {
             const auto& old = it->second;
             s.by_occurrence.erase({old.occurrence_key, old.attempt});
             s.eligible.erase({eligible_at(old), id});
