@@ -247,10 +247,10 @@ void invariant_checker::check_plan(const schedule& before, const schedule& after
         return;  // parked by the planner with a summary that says why
     }
     // The planner walks from next_run_at (itself an occurrence, possibly of an edited-away
-    // cadence) through every occurrence up to the pass.
+    // cadence) through every occurrence up to the pass plus its lookahead.
     std::vector<time_point> expected;
     std::optional<time_point> t = before.next_run_at;
-    while (t && *t <= at && expected.size() < max_pass_occurrences) {
+    while (t && *t <= at + limits_.lookahead && expected.size() < max_pass_occurrences) {
         expected.push_back(*t);
         t = next_after(*c, *t);
     }

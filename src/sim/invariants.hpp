@@ -30,6 +30,8 @@ struct violation {
 struct checker_limits {
     duration lease_ttl{};
     duration stop_grace{};
+    /// The planner's lookahead: a pass plans every occurrence up to its instant plus this.
+    duration lookahead{};
 };
 
 /// Checks, event by event (call order: observe() for the new ledger events of a step, then

@@ -54,6 +54,18 @@ constexpr std::array<std::string_view, 6> start_days{"2026-03-05T00:00:00Z", "20
                                                      "2026-09-24T00:00:00Z", "2026-10-21T00:00:00Z",
                                                      "2027-03-09T00:00:00Z", "2027-10-28T00:00:00Z"};
 
+/// The planner's lookahead of a run with faults: none, the daemon's default (1 s), or longer,
+/// a quarter of the seeds each. Drawn from a stream of its own so the other draws of a seed stay
+/// as they were. The scale check (no faults) plans without lookahead.
+duration lookahead_of(const sim_options& options) {
+    if (!options.faults) {
+        return duration{0};
+    }
+    prng own{mix64(options.seed ^ 0x6c6f6f6b61686561ULL)};
+    constexpr std::array<std::int64_t, 4> seconds{0, 1, 5, 120};
+    return std::chrono::seconds{own.pick(seconds)};
+}
+
 /// The faults, drawn at random instants.
 enum class fault { crash, write_failure, clock_forward, clock_backward, operate, pause_dispatcher, stale_probe };
 constexpr std::array<std::uint64_t, 7> fault_weights{6, 12, 6, 6, 50, 6, 14};
@@ -88,7 +100,8 @@ public:
           out_(out),
           rng_(options.seed),
           clock_(parse_rfc3339(rng_.pick(start_days)).value() + std::chrono::minutes{rng_.between(0, 1439)}),
-          checker_({lease_ttl, stop_grace}) {}
+          lookahead_(lookahead_of(options)),
+          checker_({lease_ttl, stop_grace, lookahead_}) {}
 
     sim_report run() {
         const auto start = clock_.now();
@@ -96,6 +109,7 @@ public:
         second_dispatcher_ = options_.faults && rng_.chance(600);
         out_ << "seed " << options_.seed << " days " << options_.days << " schedules " << options_.schedules
              << " dispatchers " << (second_dispatcher_ ? 2 : 1)
+             << (lookahead_ > duration{0} ? " lookahead " + std::to_string(lookahead_ / 1s) + "s" : "")
              << (options_.workload == workload_kind::scale ? " workload scale" : "") << "\n";
         out_ << "from " << format_rfc3339(start) << " to " << format_rfc3339(end) << "\n";
         boot();
@@ -161,6 +175,7 @@ private:
         scheduler_options so;
         so.id_seed = mix64(options_.seed + 2 * generation_);
         so.dispatching = dispatching("a");
+        so.planning.lookahead = lookahead_;
         p.sched = std::make_unique<scheduler_type>(store_type{testing::failing_backend<Backend>{disk_(), budget_}},
                                                    clock_, registry_for(p.world_a), so);
         store_type* store = &p.sched->store();
@@ -555,6 +570,7 @@ private:
     std::ostream& out_;
     prng rng_;
     manual_clock clock_;
+    duration lookahead_;  ///< the planner's; before checker_, which is built with it
     invariant_checker checker_;
     std::shared_ptr<execution_log> log_ = std::make_shared<execution_log>();
     std::shared_ptr<testing::failure_budget> budget_ = std::make_shared<testing::failure_budget>(0, false);

@@ -144,6 +144,27 @@ TEST_CASE("the checker reports a gap in the ledger and a changed terminal run", 
     }
 }
 
+TEST_CASE("the checker expects a pass to plan up to its instant plus the lookahead", "[sim][checker]") {
+    // A minutely schedule planned at 10:00:01 with the 10:01 occurrence written ahead.
+    const schedule sch = interval_schedule("sch_1", "one", t0);
+    schedule after = sch;
+    after.next_run_at = t0 + 120s;
+    ledger_builder ledger;
+    ledger.add(event_kind::schedule_created, t0, sch);
+    ledger.add(event_kind::occurrence_materialized, t0 + 1s, pending_run(sch, "run_1", t0, t0 + 1s));
+    ledger.add(event_kind::occurrence_materialized, t0 + 1s, pending_run(sch, "run_2", t0 + 60s, t0 + 1s));
+    ledger.add(event_kind::schedule_planned, t0 + 1s, after);
+
+    invariant_checker ahead{{5min, 1min, 60s}};
+    ahead.observe(ledger.events);
+    CHECK_FALSE(ahead.failure());
+
+    invariant_checker without{{5min, 1min, 0s}};
+    without.observe(ledger.events);
+    REQUIRE(without.failure());
+    CHECK(without.failure()->invariant == "every occurrence accounted once");
+}
+
 TEST_CASE("the checker reports an occurrence that a planning pass lost", "[sim][checker]") {
     claimed_scene scene;
     // The second pass, at 10:02:01, writes 10:02 but not 10:01.
