@@ -344,7 +344,7 @@ private:
     result<void> claim(dispatch_report& report) {
         for (;;) {
             const std::size_t claimed_before = report.claimed;
-            auto full = claim_batch(report);
+            auto full = claim_one_batch(report);
             if (!full) {
                 return tl::unexpected(full.error());
             }
@@ -358,7 +358,7 @@ private:
     /// One batch: claims eligible runs, oldest first, in one group-committed transaction that
     /// also marks them running, and then starts their executors. True when the batch was full
     /// (more runs may be eligible).
-    result<bool> claim_batch(dispatch_report& report) {
+    result<bool> claim_one_batch(dispatch_report& report) {
         const auto now = report.at;
         const std::size_t capacity = options_.max_workers > active() ? options_.max_workers - active() : 0;
         if (capacity == 0) {
