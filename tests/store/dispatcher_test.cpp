@@ -144,7 +144,7 @@ TEMPLATE_TEST_CASE("one step claims batch after batch until no run is eligible o
     scripted exec;
     std::stop_source release;  // every execution waits (on the manual clock) until released
     exec.script = [clock, token = release.get_token()](const run_context&) {
-        clock.sleep_until(t0 + 1h, token);
+        clock.sleep_until(t0 + 1h, token);  // real-time ok: a manual clock, simulated time
         return ok();
     };
     auto reg = std::make_shared<executor_registry>();
