@@ -212,7 +212,7 @@ private:
     /// execution outlives the dispatcher safely.
     struct execution {
         run claimed;                       ///< the run as claimed and started (its fencing token)
-        schedule sched;                    ///< the schedule as it was at claim time
+        std::shared_ptr<const schedule> sched;  ///< as the claim transaction read it (never null)
         std::stop_source stop;
         stop_reason reason = stop_reason::none;
         std::string cancel_text;
@@ -399,7 +399,7 @@ private:
         for (auto& outcome : *outcomes) {
             switch (outcome.action) {
             case overlap_action::claim:
-                start(*outcome.claimed, *outcome.sched, now);
+                start(*outcome.claimed, outcome.sched, now);
                 ++report.claimed;
                 break;
             case overlap_action::supersede:
@@ -424,11 +424,11 @@ private:
     // ---- executions ---------------------------------------------------------------------------
 
     /// Starts the executor of a run that is durably claimed and marked running.
-    void start(const run& running, const schedule& s, time_point now) {
+    void start(const run& running, std::shared_ptr<const schedule> s, time_point now) {
         auto e = std::make_shared<execution>();
         e->claimed = running;
-        e->sched = s;
-        const auto timeout = std::chrono::seconds{s.policy.timeout_seconds > 0 ? s.policy.timeout_seconds : 300};
+        const auto timeout = std::chrono::seconds{s->policy.timeout_seconds > 0 ? s->policy.timeout_seconds : 300};
+        e->sched = std::move(s);
         e->deadline = now + timeout;
         e->next_renewal = now + options_.lease_ttl / 2;
         active_.emplace(running.id, e);
@@ -445,7 +445,7 @@ private:
 
         shared_->threads.fetch_add(1);
         pool_->submit([e, ctx = std::move(ctx), executors = executors_, shared = shared_]() mutable {
-            e->result = executors->execute(e->sched.target, ctx);
+            e->result = executors->execute(e->sched->target, ctx);
             e->result.stopped = e->result.stopped || ctx.stop.stop_requested();
             std::lock_guard lock{shared->mutex};
             shared->ended.push_back(e->claimed.id);
@@ -503,7 +503,7 @@ private:
             const auto secs = std::chrono::duration_cast<std::chrono::seconds>(e.deadline - *e.claimed.started_at);
             f.outcome = run_status::failed;
             f.error_text = "timed out after " + std::to_string(secs.count()) + "s";
-            f.retry_delay = retry_delay(e.sched, e.claimed.attempt, e.claimed.requeued_attempts);
+            f.retry_delay = retry_delay(*e.sched, e.claimed.attempt, e.claimed.requeued_attempts);
             break;
         }
         case stop_reason::cancel:
@@ -529,7 +529,7 @@ private:
                 if (!f.error_text) {
                     f.error_text = "execution failed";
                 }
-                f.retry_delay = retry_delay(e.sched, e.claimed.attempt, e.claimed.requeued_attempts);
+                f.retry_delay = retry_delay(*e.sched, e.claimed.attempt, e.claimed.requeued_attempts);
             }
             break;
         }

@@ -99,19 +99,15 @@ public:
                 it->second.next_run_at != expected) {
                 return false;
             }
-            // Only the due index depends on next_run_at (enabled and live, checked above).
-            auto move = [this, sid = it->first](std::optional<time_point> from, std::optional<time_point> to) {
+            // Only the due index depends on next_run_at.
+            auto move = [this, sid = it->first](std::optional<time_point> to) {
                 auto& row = s_->schedules.find(sid)->second;
-                if (from) {
-                    s_->due.erase({*from, sid});
-                }
+                const auto before = due_key(row, sid);
                 row.next_run_at = to;
-                if (to) {
-                    s_->due.emplace(*to, sid);
-                }
+                move_key(s_->due, before, due_key(row, sid));
             };
-            move(expected, next);
-            undo_.push_back([move, expected, next] { move(next, expected); });
+            move(next);
+            undo_.push_back([move, expected] { move(expected); });
             return true;
         }
 
