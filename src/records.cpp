@@ -386,6 +386,7 @@ struct data_members {
     std::optional<std::string> reason;
     bool has_next_run_at = false;  ///< `next_run_at` present (null is a value: no occurrence left)
     std::optional<time_point> next_run_at;
+    std::optional<time_point> last_run_at;
 };
 
 const auto event_data_members = std::to_array<member<data_members>>({
@@ -402,6 +403,7 @@ const auto event_data_members = std::to_array<member<data_members>>({
     WP_OPTIONAL(data_members, "last", x.last = read_time(in)),
     WP_OPTIONAL(data_members, "reason", x.reason = in.string()),
     WP_OPTIONAL(data_members, "next_run_at", x.has_next_run_at = true; x.next_run_at = read_opt_time(in)),
+    WP_OPTIONAL(data_members, "last_run_at", x.last_run_at = read_time(in)),
 });
 
 /// Reads an event's `data` object into its payload.
@@ -413,7 +415,8 @@ void read_event_data(json_scan& in, ledger_event& e) {
     } else if (d.row) {
         e.payload = run_change{std::move(*d.row), std::move(d.receipts), std::move(d.schedule_after),
                                d.has_next_run_at ? std::optional<next_run_change>{next_run_change{d.next_run_at}}
-                                                 : std::nullopt};
+                                                 : std::nullopt,
+                               d.last_run_at};
     } else if (d.letter) {
         e.payload = std::move(*d.letter);
     } else if (d.count) {
@@ -548,6 +551,9 @@ void write_data(json_writer& w, const ledger_event& e) {
                 }
                 if (p.next_run) {
                     w.key("next_run_at").time(p.next_run->next_run_at);
+                }
+                if (p.last_run_at) {
+                    w.key("last_run_at").time(*p.last_run_at);
                 }
             } else if constexpr (std::is_same_v<P, dead_letter>) {
                 w.key("dead_letter");

@@ -57,15 +57,18 @@ struct next_run_change {
     friend bool operator==(const next_run_change&, const next_run_change&) = default;
 };
 
-/// A run row after the change, with the receipts written by the same change (run_finished) and,
-/// when the change also moved the schedule (a success sets last_run_at), the schedule after it.
+/// A run row after the change, with the receipts written by the same change (run_finished).
 /// The last run a planner pass writes for a schedule also carries the schedule's new
 /// next_run_at (`next_run`), so a pass costs one event per occurrence, not one more per schedule.
+/// A success that moved the schedule's last_run_at carries the new value (`last_run_at`) and
+/// nothing else of the schedule. Ledgers written before that carry the whole schedule after
+/// the change instead (`schedule_after`); they still decode and replay, nothing writes it now.
 struct run_change {
     run row;
-    std::vector<receipt> receipts;
-    std::optional<schedule> schedule_after;
-    std::optional<next_run_change> next_run;
+    std::vector<receipt> receipts{};
+    std::optional<schedule> schedule_after{};
+    std::optional<next_run_change> next_run{};
+    std::optional<time_point> last_run_at{};
     friend bool operator==(const run_change&, const run_change&) = default;
 };
 

@@ -77,6 +77,14 @@ result<std::int64_t> replay_ledger(SourceStore& source, Target& target, std::siz
                             return sb ? tx->put_schedule(*p.schedule_after, *sb)
                                       : result<void>{tl::unexpected(sb.error())};
                         }
+                        if (p.last_run_at) {
+                            auto moved = tx->advance_last_run_at(e.schedule, *p.last_run_at);
+                            if (!moved || !*moved) {
+                                return moved ? fail(errc::storage, "replay: event " + std::to_string(e.seq) +
+                                                                       " cannot advance last_run_at of " + e.schedule)
+                                             : result<void>{tl::unexpected(moved.error())};
+                            }
+                        }
                         return p.next_run ? detail::replay_next_run(*tx, e, *p.next_run) : result<void>{};
                     } else if constexpr (std::is_same_v<P, next_run_change>) {
                         return detail::replay_next_run(*tx, e, p);

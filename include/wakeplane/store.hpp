@@ -129,6 +129,10 @@ concept backend_transaction = requires(T& t, const schedule& s, const std::optio
     /// is live, enabled and still at `expected`; false (nothing written) otherwise. Apart from it
     /// the row stays as it is, so a backend need not decode and re-encode the whole schedule.
     { t.move_next_run_at(id, std::optional<time_point>{}, std::optional<time_point>{}) } -> std::same_as<result<bool>>;
+    /// A success's only change to its schedule: sets last_run_at to `at` when the schedule exists
+    /// and its last_run_at is unset or earlier (finishes may commit out of order); false (nothing
+    /// written) otherwise. Like move_next_run_at, the rest of the row stays as it is.
+    { t.advance_last_run_at(id, time_point{}) } -> std::same_as<result<bool>>;
     /// Writes a new run; false (and nothing written) when its (occurrence_key, attempt) exists.
     { t.insert_run(r) } -> std::same_as<result<bool>>;
     /// Rewrites an existing run; `before` is the row as loaded, for index maintenance.
@@ -370,7 +374,7 @@ public:
                 if (auto put = tx.put_run(done, r); !put) {
                     return tl::unexpected(put.error());
                 }
-                events.push_back(run_event(event_kind::run_finished, run_change{done, {}, std::nullopt, std::nullopt}, at));
+                events.push_back(run_event(event_kind::run_finished, run_change{.row = done}, at));
             }
             return next;
         });
@@ -412,7 +416,7 @@ public:
                     ++(skipped ? out.skipped : out.materialized);
                     events.push_back(run_event(skipped ? event_kind::occurrence_skipped
                                                        : event_kind::occurrence_materialized,
-                                               run_change{r, {}, std::nullopt, std::nullopt}, at));
+                                               run_change{.row = r}, at));
                 }
                 if (p.summary) {
                     ledger_event e;
@@ -456,7 +460,7 @@ public:
             if (!*inserted) {
                 return fail(errc::conflict, "run \"" + r.occurrence_key + "\" exists already");
             }
-            events.push_back(run_event(event_kind::run_triggered, run_change{r, {}, std::nullopt, std::nullopt}, r.created_at));
+            events.push_back(run_event(event_kind::run_triggered, run_change{.row = r}, r.created_at));
             return r;
         });
     }
@@ -521,7 +525,7 @@ public:
             if (auto put = tx.put_run(next, *r); !put) {
                 return tl::unexpected(put.error());
             }
-            events.push_back(run_event(event_kind::run_started, run_change{next, {}, std::nullopt, std::nullopt}, at));
+            events.push_back(run_event(event_kind::run_started, run_change{.row = next}, at));
             return next;
         });
     }
@@ -539,7 +543,7 @@ public:
             if (auto put = tx.put_run(next, *r); !put) {
                 return tl::unexpected(put.error());
             }
-            events.push_back(run_event(event_kind::lease_renewed, run_change{next, {}, std::nullopt, std::nullopt}, at));
+            events.push_back(run_event(event_kind::lease_renewed, run_change{.row = next}, at));
             return next;
         });
     }
@@ -606,7 +610,7 @@ public:
             if (auto put = tx.put_run(done, *r); !put) {
                 return tl::unexpected(put.error());
             }
-            events.push_back(run_event(event_kind::run_finished, run_change{done, {}, std::nullopt, std::nullopt}, at));
+            events.push_back(run_event(event_kind::run_finished, run_change{.row = done}, at));
             return done;
         });
     }
@@ -646,7 +650,7 @@ public:
                     if (auto put = tx.put_run(back, cur); !put) {
                         return tl::unexpected(put.error());
                     }
-                    events.push_back(run_event(event_kind::lease_recovered, run_change{back, {}, std::nullopt, std::nullopt}, now));
+                    events.push_back(run_event(event_kind::lease_recovered, run_change{.row = back}, now));
                 } else {
                     auto sched = tx.load_schedule(cur.schedule);
                     if (!sched) {
@@ -944,7 +948,7 @@ private:
             if (auto put = tx.put_run(done, r); !put) {
                 return tl::unexpected(put.error());
             }
-            events.push_back(run_event(event_kind::occurrence_coalesced, run_change{done, {}, std::nullopt, std::nullopt}, now));
+            events.push_back(run_event(event_kind::occurrence_coalesced, run_change{.row = done}, now));
             break;
         }
         case overlap_action::claim: {
@@ -956,11 +960,11 @@ private:
             claimed.claim_expires_at = now + ttl;
             claimed.fencing_token = r.fencing_token + 1;
             claimed.updated_at = now;
-            events.push_back(run_event(event_kind::run_claimed, run_change{claimed, {}, std::nullopt, std::nullopt}, now));
+            events.push_back(run_event(event_kind::run_claimed, run_change{.row = claimed}, now));
             if (start) {
                 claimed.status = run_status::running;
                 claimed.started_at = now;
-                events.push_back(run_event(event_kind::run_started, run_change{claimed, {}, std::nullopt, std::nullopt}, now));
+                events.push_back(run_event(event_kind::run_started, run_change{.row = claimed}, now));
             }
             if (auto put = tx.put_run(claimed, r); !put) {
                 return tl::unexpected(put.error());
@@ -1024,19 +1028,14 @@ private:
                 return tl::unexpected(put.error());
             }
         }
-        run_change change{done, f.receipts, std::nullopt, std::nullopt};
+        run_change change{.row = done, .receipts = f.receipts};
         if (done.status == run_status::succeeded) {
-            auto sched = tx.load_schedule(cur.schedule);
-            if (!sched) {
-                return tl::unexpected(sched.error());
+            auto advanced = tx.advance_last_run_at(cur.schedule, f.at);
+            if (!advanced) {
+                return tl::unexpected(advanced.error());
             }
-            if (*sched && (!(*sched)->last_run_at || *(*sched)->last_run_at < f.at)) {
-                schedule next = **sched;
-                next.last_run_at = f.at;
-                if (auto put = tx.put_schedule(next, **sched); !put) {
-                    return tl::unexpected(put.error());
-                }
-                change.schedule_after = std::move(next);
+            if (*advanced) {
+                change.last_run_at = f.at;
             }
         }
         events.push_back(run_event(kind, std::move(change), f.at));
@@ -1046,14 +1045,14 @@ private:
                 return tl::unexpected(inserted.error());
             }
             if (*inserted) {
-                events.push_back(run_event(follow_kind, run_change{*follow_up, {}, std::nullopt, std::nullopt}, f.at));
+                events.push_back(run_event(follow_kind, run_change{.row = *follow_up}, f.at));
             }
         }
         if (letter) {
             if (auto put = tx.put_dead_letter(*letter); !put) {
                 return tl::unexpected(put.error());
             }
-            ledger_event e = run_event(event_kind::dead_lettered, run_change{done, {}, std::nullopt, std::nullopt}, f.at);
+            ledger_event e = run_event(event_kind::dead_lettered, run_change{.row = done}, f.at);
             e.payload = *letter;
             events.push_back(std::move(e));
         }

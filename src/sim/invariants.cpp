@@ -102,6 +102,12 @@ void invariant_checker::observe_one(const ledger_event& e) {
                     schedules_[p.schedule_after->id] = *p.schedule_after;
                     touched_schedules_.insert(p.schedule_after->id);
                 }
+                if (p.last_run_at) {
+                    if (auto known = schedules_.find(e.schedule); known != schedules_.end()) {
+                        known->second.last_run_at = p.last_run_at;
+                        touched_schedules_.insert(e.schedule);
+                    }
+                }
                 if (p.next_run) {
                     on_planned(e, *p.next_run);  // the pass's last run, already in its batch
                 }

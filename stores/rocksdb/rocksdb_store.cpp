@@ -774,6 +774,23 @@ result<bool> rocksdb_backend::transaction::move_next_run_at(std::string_view id,
     return true;
 }
 
+result<bool> rocksdb_backend::transaction::advance_last_run_at(std::string_view id, time_point at) {
+    auto current = load_schedule(id);
+    if (!current) {
+        return tl::unexpected(current.error());
+    }
+    const auto& row = *current;
+    if (!row || (row->last_run_at && *row->last_run_at >= at)) {
+        return false;
+    }
+    schedule moved = *row;
+    moved.last_run_at = at;
+    if (auto put = put_schedule(moved, row); !put) {
+        return tl::unexpected(put.error());
+    }
+    return true;
+}
+
 result<bool> rocksdb_backend::transaction::insert_run(const run& r) {
     return shielded("insert_run", [&]() -> result<bool> {
         key_writer{db_->key, tag::run}.raw(r.id);

@@ -61,6 +61,11 @@ inline constexpr std::string_view update_schedule_planned =
 inline constexpr std::string_view move_next_run_at =
     "UPDATE schedules SET next_run_us = ?3, record = json_set(record, '$.next_run_at', ?4)"
     " WHERE id = ?1 AND next_run_us IS ?2 AND enabled = 1 AND deleted = 0";
+/// A success: the stored last_run_at (text as the record encoder wrote it, or null) for the
+/// comparison, then the record's member alone (no decode and re-encode of the schedule).
+inline constexpr std::string_view last_run_at_of = "SELECT json_extract(record, '$.last_run_at') FROM schedules WHERE id = ?1";
+inline constexpr std::string_view set_last_run_at =
+    "UPDATE schedules SET record = json_set(record, '$.last_run_at', ?2) WHERE id = ?1";
 inline constexpr std::string_view update_schedule =
     "UPDATE schedules SET name = ?2, enabled = ?3, deleted = ?4, next_run_us = ?5, created_us = ?6, record = ?7"
     " WHERE id = ?1";

@@ -425,6 +425,44 @@ result<bool> sqlite_backend::transaction::move_next_run_at(std::string_view id, 
     return c.changes() == 1;
 }
 
+result<bool> sqlite_backend::transaction::advance_last_run_at(std::string_view id, time_point at) {
+    auto& c = writer();
+    {
+        auto st = c.prepare(sql::last_run_at_of);
+        if (!st) {
+            return tl::unexpected(st.error());
+        }
+        st->bind(1, id);
+        auto row = st->step();
+        if (!row) {
+            return tl::unexpected(row.error());
+        }
+        if (!*row) {
+            return false;  // no such schedule
+        }
+        if (!st->is_null(0)) {
+            auto stored = parse_rfc3339(st->text(0));
+            if (!stored) {
+                return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + std::string(id) +
+                                               "\" has a corrupt last_run_at: " + stored.error().message);
+            }
+            if (*stored >= at) {
+                return false;
+            }
+        }
+    }
+    auto st = c.prepare(sql::set_last_run_at);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    const std::string text = format_rfc3339(at);
+    st->bind(1, id).bind(2, text);
+    if (auto done = st->run(); !done) {
+        return tl::unexpected(done.error());
+    }
+    return c.changes() == 1;
+}
+
 result<bool> sqlite_backend::transaction::insert_run(const run& r) {
     auto record = encoded("run", r.id, [&] { return encode_run_record(r); });
     if (!record) {

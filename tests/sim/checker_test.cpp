@@ -43,7 +43,7 @@ struct ledger_builder {
         e.run = r.id;
         e.occurrence_key = r.occurrence_key;
         e.attempt = r.attempt;
-        e.payload = run_change{r, {}, std::nullopt, std::nullopt};
+        e.payload = run_change{.row = r};
         events.push_back(std::move(e));
     }
 };

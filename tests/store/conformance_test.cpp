@@ -325,6 +325,54 @@ TEMPLATE_TEST_CASE("a planning move changes next_run_at and nothing else of the 
     CHECK(fx->due_schedules(t0 + 1000h, 10).value().empty());
 }
 
+TEMPLATE_TEST_CASE("a success's move advances last_run_at and nothing else of the row", "[store][finish]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto in = interval_schedule("sch_a", "alpha \"quoted\" é", t0);  // escapes must survive the move
+    in.target.headers = {{"X-Token", "a\\b"}};
+    const auto a = must_create(*fx, in);
+    {
+        auto tx = fx->backend().begin();
+        REQUIRE(tx.has_value());
+        CHECK_FALSE(tx->advance_last_run_at("sch_none", t0).value());
+        CHECK(tx->advance_last_run_at("sch_a", t0 + 5s).value());
+        // Not committed: dropped with the transaction.
+    }
+    CHECK(fx.reopen().get_schedule("sch_a").value() == a);
+    {
+        auto tx = fx->backend().begin();
+        REQUIRE(tx.has_value());
+        REQUIRE(tx->advance_last_run_at("sch_a", t0 + 5s).value());
+        CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 + 5s).value());  // there already
+        CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 + 4s).value());  // a finish committed late
+        REQUIRE(tx->commit().has_value());
+    }
+    schedule want = a;
+    want.last_run_at = t0 + 5s;
+    CHECK(fx.reopen().get_schedule("sch_a").value() == want);
+    CHECK(fx->due_schedules(t0, 10).value() == std::vector{want});
+    {
+        auto tx = fx->backend().begin();
+        REQUIRE(tx.has_value());
+        CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 + 1s).value());
+        REQUIRE(tx->advance_last_run_at("sch_a", t0 + 6s).value());
+        REQUIRE(tx->move_next_run_at("sch_a", t0, t0 + 60s).value());  // both moves in one transaction
+        REQUIRE(tx->commit().has_value());
+    }
+    want.last_run_at = t0 + 6s;
+    want.next_run_at = t0 + 60s;
+    CHECK(fx.reopen().get_schedule("sch_a").value() == want);
+    // A deleted schedule keeps its history: a run finishing after the delete still records it.
+    REQUIRE(fx->delete_schedule("sch_a", t0 + 7s).has_value());
+    {
+        auto tx = fx->backend().begin();
+        REQUIRE(tx.has_value());
+        CHECK(tx->advance_last_run_at("sch_a", t0 + 8s).value());
+        REQUIRE(tx->commit().has_value());
+    }
+    CHECK(fx.reopen().get_schedule("sch_a").value()->last_run_at == t0 + 8s);
+}
+
 TEMPLATE_TEST_CASE("a run's life survives a reopen between every step", "[store][run][reopen]",
                    WAKEPLANE_STORE_FIXTURES) {
     TestType fx;

@@ -43,7 +43,10 @@ TEST_CASE("ledger events round-trip with every payload", "[records][ledger]") {
     e.payload = run_change{pending_run(s, "run_1", e.at, e.at),
                            {receipt{"rcpt_1", "run_1", "stdout", "text/plain", "x", false, e.at}},
                            s};
+    CHECK(decode_event(encode_event(e)).value() == e);  // an older ledger's whole schedule after
+    e.payload = run_change{.row = pending_run(s, "run_1", e.at, e.at), .last_run_at = e.at};
     CHECK(decode_event(encode_event(e)).value() == e);
+    CHECK_THAT(encode_event_data(e), Catch::EndsWith(R"("receipts":[],"last_run_at":"2026-03-12T10:00:01Z"})"));
     e.payload = s;
     CHECK(decode_event(encode_event(e)).value() == e);
     e.payload = skipped_summary{40, e.at, e.at, "catch_up_limit"};

@@ -111,6 +111,18 @@ public:
             return true;
         }
 
+        result<bool> advance_last_run_at(std::string_view id, time_point at) {
+            auto it = s_->schedules.find(id);
+            if (it == s_->schedules.end() || (it->second.last_run_at && *it->second.last_run_at >= at)) {
+                return false;
+            }
+            // No index depends on last_run_at: the field moves in place.
+            const auto before = it->second.last_run_at;
+            it->second.last_run_at = at;
+            undo_.push_back([this, sid = it->first, before] { s_->schedules.find(sid)->second.last_run_at = before; });
+            return true;
+        }
+
         result<bool> insert_run(const run& r) {
             if (s_->by_occurrence.contains({r.occurrence_key, r.attempt}) || s_->runs.contains(r.id)) {
                 return false;

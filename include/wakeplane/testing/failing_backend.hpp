@@ -69,6 +69,9 @@ public:
                                       std::optional<time_point> next) {
             return gate([&] { return inner_.move_next_run_at(id, expected, next); });
         }
+        result<bool> advance_last_run_at(std::string_view id, time_point at) {
+            return gate([&] { return inner_.advance_last_run_at(id, at); });
+        }
         result<bool> insert_run(const run& r) { return gate([&] { return inner_.insert_run(r); }); }
         result<void> put_run(const run& r, const run& b) { return gate([&] { return inner_.put_run(r, b); }); }
         result<void> put_receipt(const receipt& r) { return gate([&] { return inner_.put_receipt(r); }); }

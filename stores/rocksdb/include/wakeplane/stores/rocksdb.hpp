@@ -64,6 +64,8 @@ public:
         /// key); false, and nothing written, otherwise.
         result<bool> move_next_run_at(std::string_view id, std::optional<time_point> expected,
                                       std::optional<time_point> next);
+        /// Sets last_run_at of an existing schedule to `at` unless it is there or later already.
+        result<bool> advance_last_run_at(std::string_view id, time_point at);
         /// Writes a new run; false, and nothing written, when its id or its
         /// (occurrence_key, attempt) exists already.
         result<bool> insert_run(const run& r);

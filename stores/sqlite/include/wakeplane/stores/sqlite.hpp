@@ -68,6 +68,8 @@ public:
         /// Moves next_run_at of a live, enabled schedule still at `expected`; false otherwise.
         result<bool> move_next_run_at(std::string_view id, std::optional<time_point> expected,
                                       std::optional<time_point> next);
+        /// Sets last_run_at of an existing schedule to `at` unless it is there or later already.
+        result<bool> advance_last_run_at(std::string_view id, time_point at);
         /// Writes a new run; false (nothing written) when its (occurrence_key, attempt) exists.
         /// Another run with the same id is an error: ids never repeat.
         result<bool> insert_run(const run& r);
