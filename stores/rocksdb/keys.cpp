@@ -94,6 +94,45 @@ time_point read_instant(std::string_view at) noexcept {
 
 std::int64_t read_seq(std::string_view at) noexcept { return static_cast<std::int64_t>(get_big_endian(at)); }
 
+namespace {
+constexpr char times_enabled = 1;
+constexpr char times_deleted = 2;
+constexpr char times_has_next = 4;
+constexpr char times_has_last = 8;
+constexpr std::size_t times_size = 1 + 2 * fixed_width;
+}  // namespace
+
+std::string encode_times(const schedule_times& t) {
+    std::string out;
+    out.reserve(times_size);
+    const char flags = static_cast<char>((t.enabled ? times_enabled : 0) | (t.deleted ? times_deleted : 0) |
+                                         (t.next_run_at ? times_has_next : 0) | (t.last_run_at ? times_has_last : 0));
+    key_writer w{out, flags};  // a key_writer starts with one byte: here the flags, not a tag
+    w.instant(t.next_run_at.value_or(time_point{}));
+    w.instant(t.last_run_at.value_or(time_point{}));
+    return out;
+}
+
+std::optional<schedule_times> decode_times(std::string_view value) noexcept {
+    if (value.size() != times_size) {
+        return std::nullopt;
+    }
+    const auto flags = static_cast<unsigned char>(value.front());
+    if ((flags & ~0x0Fu) != 0) {
+        return std::nullopt;
+    }
+    schedule_times t;
+    t.enabled = (flags & times_enabled) != 0;
+    t.deleted = (flags & times_deleted) != 0;
+    if ((flags & times_has_next) != 0) {
+        t.next_run_at = read_instant(value.substr(1, fixed_width));
+    }
+    if ((flags & times_has_last) != 0) {
+        t.last_run_at = read_instant(value.substr(1 + fixed_width, fixed_width));
+    }
+    return t;
+}
+
 char status_code(run_status s) noexcept {
     for (const auto& [status, code] : status_codes) {
         if (status == s) {

@@ -16,6 +16,7 @@ namespace wakeplane::stores::rocksdb_layout {
 /// `ldb scan` output stays readable. Rows are lower case, indexes mostly upper case.
 namespace tag {
 inline constexpr char schedule = 's';          ///< id → schedule record
+inline constexpr char schedule_times = 't';    ///< id → flags · next_run_at · last_run_at (schedule_times)
 inline constexpr char run = 'r';               ///< id → run record
 inline constexpr char receipt = 'c';           ///< esc(run) · created_at · id → receipt record
 inline constexpr char dead_letter = 'x';       ///< id → dead letter record
@@ -39,7 +40,9 @@ inline constexpr char ledger_by_run = 'N';        ///< esc(run) · seq
 /// The key and value that mark a directory as a Wakeplane store of this layout (tag '#'). Another
 /// value means a layout this build does not know: refused at open rather than misread.
 inline constexpr std::string_view layout_key = "#layout";
-inline constexpr std::string_view layout_version = "1";
+inline constexpr std::string_view layout_version = "2";
+/// The layout before schedule_times existed: opening such a store adds them (see the store).
+inline constexpr std::string_view layout_version_1 = "1";
 
 /// The width of an encoded instant, sequence number or attempt.
 inline constexpr std::size_t fixed_width = 8;
@@ -85,6 +88,33 @@ private:
 
 /// Decodes a sequence number written by key_writer::seq from the 8 bytes at `at`.
 [[nodiscard]] std::int64_t read_seq(std::string_view at) noexcept;
+
+/// The fields of a schedule that move without the rest of it (tag::schedule_times): a planner
+/// pass moves next_run_at and a success moves last_run_at, each with a 17-byte write instead of
+/// decoding and rewriting the whole record (about 800 bytes). They override the record's own
+/// members, which keep the values of the last full write. The flags repeat the record's, so that
+/// a move checks them without the record.
+struct schedule_times {
+    bool enabled = false;
+    bool deleted = false;
+    std::optional<time_point> next_run_at;
+    std::optional<time_point> last_run_at;
+
+    [[nodiscard]] static schedule_times of(const schedule& s) {
+        return {s.enabled, s.deleted, s.next_run_at, s.last_run_at};
+    }
+    /// Sets the moving members of `s` (whose flags are the record's own).
+    void apply_to(schedule& s) const {
+        s.next_run_at = next_run_at;
+        s.last_run_at = last_run_at;
+    }
+};
+
+/// flags (1 enabled, 2 deleted, 4 has next_run_at, 8 has last_run_at) · next · last, 17 bytes;
+/// an absent instant is written as zeros.
+[[nodiscard]] std::string encode_times(const schedule_times& t);
+/// nullopt when `value` is not 17 bytes or has unknown flags (corruption).
+[[nodiscard]] std::optional<schedule_times> decode_times(std::string_view value) noexcept;
 
 /// The stored code of a run status. Fixed here, apart from the enum's order, so that
 /// reordering run_status in the model cannot silently change what keys mean.

@@ -8,7 +8,9 @@
 #include <exception>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -123,7 +125,7 @@ public:
             add(tag::live_name, s.id).raw(s.name);
         }
         if (s.next_run_at && s.enabled && !s.deleted) {
-            add(tag::due, {}).instant(*s.next_run_at).raw(s.id);
+            add(tag::due, layout::encode_times(layout::schedule_times::of(s))).instant(*s.next_run_at).raw(s.id);
         }
         const char flags = static_cast<char>((s.deleted ? layout::flag_deleted : 0) |
                                              (s.enabled ? layout::flag_enabled : 0));
@@ -305,10 +307,37 @@ struct snapshot_view {
     rocksdb::ReadOptions options;
 };
 
+/// Sets the moving members of schedule `s` from its times key (layout::schedule_times), read by
+/// `get(key, value)` (committed data, or the open transaction's view). Every schedule has one.
+template <class Get>
+result<void> overlay_times(schedule& s, Get&& get) {
+    std::string key;
+    key_writer{key, tag::schedule_times}.raw(s.id);
+    rocksdb::PinnableSlice value;
+    const rocksdb::Status st = get(key, value);
+    if (!st.ok()) {
+        return st.IsNotFound() ? fail(errc::storage, "rocksdb store: schedule \"" + s.id + "\" has no times key")
+                               : storage_error("read", st);
+    }
+    const auto times = layout::decode_times(to_view(value));
+    if (!times) {
+        return fail(errc::storage, "rocksdb store: schedule \"" + s.id + "\" has a malformed times key");
+    }
+    times->apply_to(s);
+    return {};
+}
+
+/// Where the moving members of a schedule read from committed data come from.
+enum class times_from {
+    times_key,  ///< its times key: one more point read
+    caller,     ///< the caller sets them (the due index carries them in its values)
+};
+
 /// Reads the row `row_tag · id` of committed data; nullopt when absent.
 template <class T>
 result<std::optional<T>> read_row(rocksdb::DB& db, const rocksdb::ReadOptions& options, char row_tag,
-                                  std::string_view id, result<T> (*decode)(std::string_view)) {
+                                  std::string_view id, result<T> (*decode)(std::string_view),
+                                  times_from times_source = times_from::times_key) {
     std::string key;
     key_writer{key, row_tag}.raw(id);
     rocksdb::PinnableSlice value;
@@ -323,6 +352,16 @@ result<std::optional<T>> read_row(rocksdb::DB& db, const rocksdb::ReadOptions& o
     if (!row) {
         return tl::unexpected(row.error());
     }
+    if constexpr (std::is_same_v<T, schedule>) {
+        if (times_source == times_from::times_key) {
+            auto times = overlay_times(*row, [&](const std::string& k, rocksdb::PinnableSlice& v) {
+                return db.Get(options, db.DefaultColumnFamily(), to_slice(k), &v);
+            });
+            if (!times) {
+                return tl::unexpected(times.error());
+            }
+        }
+    }
     return std::optional<T>{std::move(*row)};
 }
 
@@ -330,8 +369,8 @@ result<std::optional<T>> read_row(rocksdb::DB& db, const rocksdb::ReadOptions& o
 /// written in the same batch).
 template <class T>
 result<T> indexed_row(const snapshot_view& v, char row_tag, std::string_view id,
-                      result<T> (*decode)(std::string_view)) {
-    auto row = read_row<T>(*v.db, v.options, row_tag, id, decode);
+                      result<T> (*decode)(std::string_view), times_from times_source = times_from::times_key) {
+    auto row = read_row<T>(*v.db, v.options, row_tag, id, decode, times_source);
     if (!row) {
         return tl::unexpected(row.error());
     }
@@ -363,11 +402,26 @@ result<std::vector<T>> rows_at_or_before(rocksdb::DB& db, scan_floor& floor, cha
         if (!id) {
             return tl::unexpected(id.error());
         }
-        auto row = indexed_row<T>(v, row_tag, *id, decode);
-        if (!row) {
-            return tl::unexpected(row.error());
+        if constexpr (std::is_same_v<T, schedule>) {
+            // The due index's value is the schedule's times: no read of its times key.
+            auto row = indexed_row<T>(v, row_tag, *id, decode, times_from::caller);
+            if (!row) {
+                return tl::unexpected(row.error());
+            }
+            const auto times = layout::decode_times(it.value());
+            if (!times) {
+                return fail(errc::storage, "rocksdb store: the due entry of schedule \"" + std::string(*id) +
+                                               "\" has a malformed value");
+            }
+            times->apply_to(*row);
+            out.push_back(std::move(*row));
+        } else {
+            auto row = indexed_row<T>(v, row_tag, *id, decode);
+            if (!row) {
+                return tl::unexpected(row.error());
+            }
+            out.push_back(std::move(*row));
         }
-        out.push_back(std::move(*row));
     }
     if (auto st = it.status("scan"); !st) {
         return tl::unexpected(st.error());
@@ -506,6 +560,80 @@ rocksdb::Options database_options(const rocksdb_options& o) {
 
 }  // namespace
 
+/// Whether a transaction ever reads keys of this tag back: rows, and the name, occurrence,
+/// open-run and times keys its checks consult. Those go through the indexed batch, which answers
+/// reads of the transaction's own writes; every other key (the ledger, listings, queues) is only
+/// written, and an indexed write costs two searches of the batch's skip list.
+constexpr bool read_back(char key_tag) noexcept {
+    switch (key_tag) {
+    case tag::schedule:
+    case tag::schedule_times:
+    case tag::run:
+    case tag::dead_letter:
+    case tag::live_name:
+    case tag::occurrence:
+    case tag::open_run:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/// The writes of a transaction that it never reads back, kept in one buffer and put in key
+/// order at commit (the last write of a key wins).
+class blind_writes {
+public:
+    void put(std::string_view k, std::string_view v) { add(k, v, false); }
+    void erase(std::string_view k) { add(k, {}, true); }
+    [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+    void clear() noexcept {
+        bytes_.clear();
+        entries_.clear();
+    }
+
+    /// One write: the key, the value (puts) and whether it deletes.
+    struct write {
+        std::string_view key;
+        std::string_view value;
+        bool erase;
+    };
+
+    /// Calls `f(write)` for the last write of each key, in key order.
+    template <class F>
+    void for_each_sorted(F&& f) {
+        // Stable: among writes of one key, the last made stays last.
+        std::stable_sort(entries_.begin(), entries_.end(),
+                         [this](const entry& a, const entry& b) { return key_of(a) < key_of(b); });
+        for (std::size_t i = 0; i < entries_.size(); ++i) {
+            if (i + 1 < entries_.size() && key_of(entries_[i + 1]) == key_of(entries_[i])) {
+                continue;  // a later write of the same key follows
+            }
+            const entry& e = entries_[i];
+            f(write{key_of(e), std::string_view{bytes_}.substr(e.at + e.key_size, e.value_size), e.erase});
+        }
+    }
+
+private:
+    struct entry {
+        std::size_t at;  ///< where the key starts in bytes_, its value right after it
+        std::uint32_t key_size;
+        std::uint32_t value_size;
+        bool erase;
+    };
+
+    void add(std::string_view k, std::string_view v, bool erase) {
+        entries_.push_back(entry{bytes_.size(), static_cast<std::uint32_t>(k.size()),
+                                 static_cast<std::uint32_t>(v.size()), erase});
+        bytes_.append(k).append(v);
+    }
+    [[nodiscard]] std::string_view key_of(const entry& e) const noexcept {
+        return std::string_view{bytes_}.substr(e.at, e.key_size);
+    }
+
+    std::string bytes_;
+    std::vector<entry> entries_;
+};
+
 // ---------------------------------------------------------------------------------------------
 // The backend's state.
 // ---------------------------------------------------------------------------------------------
@@ -525,6 +653,8 @@ struct rocksdb_backend::impl {
     // holder of write_mutex touches it. overwrite_key = true: the batch index keeps one entry
     // per key, which reads through the batch (and its iterators) require.
     rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, true};
+    blind_writes blind;                ///< the open transaction's writes of keys never read back
+    rocksdb::WriteBatch commit_batch;  ///< what commit() writes: see sorted_writes()
     std::string key;
     rocksdb::PinnableSlice value;
     index_entries before;
@@ -537,6 +667,9 @@ struct rocksdb_backend::impl {
         std::string version;
         auto st = db->Get(latest, to_slice(layout_key), &version);
         if (st.ok()) {
+            if (version == layout::layout_version_1) {
+                return add_schedule_times(where);
+            }
             if (version != layout_version) {
                 return fail(errc::storage, "the RocksDB store at \"" + where + "\" has layout version \"" + version +
                                                "\"; this build reads version " + std::string(layout_version));
@@ -552,6 +685,43 @@ struct rocksdb_backend::impl {
             return fail(errc::storage, "the RocksDB database at \"" + where + "\" is not a Wakeplane store");
         }
         st = db->Put(durable, to_slice(layout_key), to_slice(layout_version));
+        return st.ok() ? result<void>{} : storage_error("open", st);
+    }
+
+    /// Layout 1 → 2: gives every schedule its times key, and its due entry the times as value
+    /// (empty in layout 1), taken from its record (which layout 1 keeps up to date), and marks
+    /// the store as layout 2, in one synced batch: a crash leaves a layout 1 store, which the
+    /// next open migrates again from the start.
+    result<void> add_schedule_times(const std::string& where) {
+        rocksdb::WriteBatch writes;
+        std::string prefix(1, tag::schedule);
+        range_iterator rows{*db, latest, prefix, layout::prefix_end(prefix)};
+        std::string times_key;
+        for (rows.first(); rows.valid(); rows.next()) {
+            auto row = decode_schedule_record(rows.value());
+            if (!row) {
+                return fail(errc::storage, "the RocksDB store at \"" + where + "\" cannot move to layout " +
+                                               std::string(layout_version) + ": " + row.error().message);
+            }
+            key_writer{times_key, tag::schedule_times}.raw(row->id);
+            const std::string times = layout::encode_times(layout::schedule_times::of(*row));
+            if (auto st = writes.Put(to_slice(times_key), to_slice(times)); !st.ok()) {
+                return storage_error("open", st);
+            }
+            if (row->next_run_at && row->enabled && !row->deleted) {  // the due entry's value
+                key_writer{times_key, tag::due}.instant(*row->next_run_at).raw(row->id);
+                if (auto st = writes.Put(to_slice(times_key), to_slice(times)); !st.ok()) {
+                    return storage_error("open", st);
+                }
+            }
+        }
+        if (auto st = rows.status("open"); !st) {
+            return st;
+        }
+        if (auto st = writes.Put(to_slice(layout_key), to_slice(layout_version)); !st.ok()) {
+            return storage_error("open", st);
+        }
+        auto st = db->Write(durable, &writes);
         return st.ok() ? result<void>{} : storage_error("open", st);
     }
 
@@ -583,7 +753,39 @@ struct rocksdb_backend::impl {
         if (!row) {
             return tl::unexpected(row.error());
         }
+        if constexpr (std::is_same_v<T, schedule>) {
+            auto times = overlay_times(*row, [&](const std::string& k, rocksdb::PinnableSlice& v) {
+                return batch.GetFromBatchAndDB(db.get(), latest, to_slice(k), &v);
+            });
+            if (!times) {
+                return tl::unexpected(times.error());
+            }
+        }
         return std::optional<T>{std::move(*row)};
+    }
+
+    /// The times key of schedule `id` as the open transaction sees it; nullopt when the schedule
+    /// does not exist.
+    result<std::optional<layout::schedule_times>> tx_times(std::string_view id) {
+        key_writer{key, tag::schedule_times}.raw(id);
+        auto found = tx_read(key);
+        if (!found) {
+            return tl::unexpected(found.error());
+        }
+        if (!*found) {
+            return std::optional<layout::schedule_times>{};
+        }
+        auto times = layout::decode_times(to_view(value));
+        if (!times) {
+            return fail(errc::storage, "rocksdb store: schedule \"" + std::string(id) + "\" has a malformed times key");
+        }
+        return times;
+    }
+
+    /// Writes the times key of schedule `id`.
+    result<void> put_times(std::string_view id, const layout::schedule_times& times) {
+        key_writer{key, tag::schedule_times}.raw(id);
+        return tx_put(key, layout::encode_times(times));
     }
 
     result<void> tx_put(std::string_view k, std::string_view v) {
@@ -593,7 +795,20 @@ struct rocksdb_backend::impl {
                 lowest.emplace(k);
             }
         }
+        if (!read_back(k.front())) {
+            blind.put(k, v);
+            return {};
+        }
         auto st = batch.Put(to_slice(k), to_slice(v));
+        return st.ok() ? result<void>{} : storage_error("write", st);
+    }
+
+    result<void> tx_delete(std::string_view k) {
+        if (!read_back(k.front())) {
+            blind.erase(k);
+            return {};
+        }
+        auto st = batch.Delete(to_slice(k));
         return st.ok() ? result<void>{} : storage_error("write", st);
     }
 
@@ -602,8 +817,8 @@ struct rocksdb_backend::impl {
     result<void> move_indexes() {
         for (const auto& b : before.view()) {
             if (after.find(b.key) == nullptr) {
-                if (auto st = batch.Delete(to_slice(b.key)); !st.ok()) {
-                    return storage_error("write", st);
+                if (auto erased = tx_delete(b.key); !erased) {
+                    return erased;
                 }
             }
         }
@@ -618,10 +833,65 @@ struct rocksdb_backend::impl {
         return {};
     }
 
+    /// Whether the open transaction wrote anything.
+    [[nodiscard]] bool wrote() { return batch.GetWriteBatch()->Count() > 0 || !blind.empty(); }
+
+    /// The open transaction's writes as the batch to commit: the last write of each key only, in
+    /// key order, the indexed and the blind writes merged (their tags never overlap). In the
+    /// order made, a batch interleaves keys of all the tables (and writes a run row once for its
+    /// claim and again for its start); inserting that into the memtable made the skip list search
+    /// from its top for almost every key. In key order, each insert starts where the previous
+    /// one ended.
+    result<rocksdb::WriteBatch*> sorted_writes() {
+        commit_batch.Clear();
+        std::unique_ptr<rocksdb::WBWIIterator> it{batch.NewIterator()};
+        it->SeekToFirst();
+        rocksdb::Status st;
+        auto add = [&](std::string_view k, std::string_view v, bool erase) {
+            if (st.ok()) {
+                st = erase ? commit_batch.Delete(to_slice(k)) : commit_batch.Put(to_slice(k), to_slice(v));
+            }
+        };
+        // Puts the indexed writes whose keys sort before `bound` ("" = all that are left).
+        auto indexed_before = [&](std::optional<std::string_view> bound) -> result<void> {
+            for (; it->Valid() && (!bound || to_view(it->Entry().key) < *bound); it->Next()) {
+                const rocksdb::WriteEntry e = it->Entry();
+                if (e.type != rocksdb::kPutRecord && e.type != rocksdb::kDeleteRecord) {
+                    return fail(errc::storage, "rocksdb store: commit: a write of unexpected type " +
+                                                   std::to_string(e.type));  // the store writes puts and deletes only
+                }
+                add(to_view(e.key), to_view(e.value), e.type == rocksdb::kDeleteRecord);
+            }
+            return {};
+        };
+        result<void> merged;
+        blind.for_each_sorted([&](const blind_writes::write& w) {
+            if (merged) {
+                merged = indexed_before(w.key);
+                add(w.key, w.value, w.erase);
+            }
+        });
+        if (merged) {
+            merged = indexed_before(std::nullopt);
+        }
+        if (!merged) {
+            return tl::unexpected(merged.error());
+        }
+        if (!st.ok()) {
+            return storage_error("commit", st);
+        }
+        if (auto iterated = it->status(); !iterated.ok()) {
+            return storage_error("commit", iterated);
+        }
+        return &commit_batch;
+    }
+
     /// Ends the open transaction's use of the working state: discards unwritten changes and
     /// unpins the last value read.
     void reset_working_state() noexcept {
         batch.Clear();
+        blind.clear();
+        commit_batch.Clear();
         value.Reset();
         lowest_queue_key = {};
     }
@@ -752,43 +1022,68 @@ result<void> rocksdb_backend::transaction::put_schedule(const schedule& s, const
             return moved;
         }
         key_writer{db_->key, tag::schedule}.raw(s.id);
-        return db_->tx_put(db_->key, encode_schedule_record(s));
+        if (auto put = db_->tx_put(db_->key, encode_schedule_record(s)); !put) {
+            return put;
+        }
+        return db_->put_times(s.id, layout::schedule_times::of(s));
     });
 }
 
 result<bool> rocksdb_backend::transaction::move_next_run_at(std::string_view id, std::optional<time_point> expected,
                                                             std::optional<time_point> next) {
-    auto current = load_schedule(id);
-    if (!current) {
-        return tl::unexpected(current.error());
-    }
-    const auto& row = *current;
-    if (!row || row->deleted || !row->enabled || row->next_run_at != expected) {
-        return false;
-    }
-    schedule moved = *row;
-    moved.next_run_at = next;
-    if (auto put = put_schedule(moved, row); !put) {
-        return tl::unexpected(put.error());
-    }
-    return true;
+    return shielded("move_next_run_at", [&]() -> result<bool> {
+        auto current = db_->tx_times(id);
+        if (!current) {
+            return tl::unexpected(current.error());
+        }
+        auto& times = *current;
+        if (!times || times->deleted || !times->enabled || times->next_run_at != expected) {
+            return false;
+        }
+        // The times key and the due index are all that depend on next_run_at; the record stays.
+        if (expected) {
+            key_writer{db_->key, tag::due}.instant(*expected).raw(id);
+            if (auto erased = db_->tx_delete(db_->key); !erased) {
+                return tl::unexpected(erased.error());
+            }
+        }
+        times->next_run_at = next;
+        if (auto put = db_->put_times(id, *times); !put) {
+            return tl::unexpected(put.error());
+        }
+        if (next) {
+            key_writer{db_->key, tag::due}.instant(*next).raw(id);
+            if (auto put = db_->tx_put(db_->key, layout::encode_times(*times)); !put) {
+                return tl::unexpected(put.error());
+            }
+        }
+        return true;
+    });
 }
 
 result<bool> rocksdb_backend::transaction::advance_last_run_at(std::string_view id, time_point at) {
-    auto current = load_schedule(id);
-    if (!current) {
-        return tl::unexpected(current.error());
-    }
-    const auto& row = *current;
-    if (!row || (row->last_run_at && *row->last_run_at >= at)) {
-        return false;
-    }
-    schedule moved = *row;
-    moved.last_run_at = at;
-    if (auto put = put_schedule(moved, row); !put) {
-        return tl::unexpected(put.error());
-    }
-    return true;
+    return shielded("advance_last_run_at", [&]() -> result<bool> {
+        auto current = db_->tx_times(id);
+        if (!current) {
+            return tl::unexpected(current.error());
+        }
+        auto& times = *current;
+        if (!times || (times->last_run_at && *times->last_run_at >= at)) {
+            return false;
+        }
+        times->last_run_at = at;
+        if (auto put = db_->put_times(id, *times); !put) {
+            return tl::unexpected(put.error());
+        }
+        if (times->enabled && !times->deleted && times->next_run_at) {
+            // The due entry carries the times too.
+            key_writer{db_->key, tag::due}.instant(*times->next_run_at).raw(id);
+            if (auto put = db_->tx_put(db_->key, layout::encode_times(*times)); !put) {
+                return tl::unexpected(put.error());
+            }
+        }
+        return true;
+    });
 }
 
 result<bool> rocksdb_backend::transaction::insert_run(const run& r) {
@@ -924,10 +1219,13 @@ result<void> rocksdb_backend::transaction::commit() {
         if (!lock_.owns_lock()) {
             return fail(errc::storage, "rocksdb store: commit of a transaction that is not open");
         }
-        rocksdb::WriteBatch* writes = db_->batch.GetWriteBatch();
         // A transaction that wrote nothing (a claim that decided to wait) has nothing to sync.
-        if (writes->Count() > 0) {
-            const auto st = db_->db->Write(db_->durable, writes);
+        if (db_->wrote()) {
+            auto sorted = db_->sorted_writes();
+            if (!sorted) {
+                return tl::unexpected(sorted.error());
+            }
+            const auto st = db_->db->Write(db_->durable, *sorted);
             db_->lower_floors();
             if (!st.ok()) {
                 return storage_error("commit", st);

@@ -590,6 +590,7 @@ TEST_CASE("rocksdb: indexes follow every transition exactly as the reference sto
     CHECK(keys[tag::occurrence] == disk.by_occurrence.size());
     CHECK(keys[tag::schedules_created] == disk.schedules.size());
     CHECK(keys[tag::schedule] == disk.schedules.size());
+    CHECK(keys[tag::schedule_times] == disk.schedules.size());
     for (char t : {tag::run, tag::runs_created, tag::runs_by_schedule, tag::runs_by_status}) {
         CHECK(keys[t] == disk.runs.size());
     }
@@ -639,6 +640,86 @@ TEST_CASE("rocksdb: paths that cannot hold a store are storage errors that name 
     auto future = stores::rocksdb_backend::open({.path = dir.path() / "future"});
     REQUIRE_FALSE(future.has_value());
     CHECK_THAT(future.error().message, Catch::Contains("layout version \"99\""));
+}
+
+TEST_CASE("rocksdb: a store of layout 1 gets its schedule times keys at the next open", "[store][rocksdb][layout]") {
+    rocksdb_fixture fx;
+    auto a = interval_schedule("sch_a", "alpha", t0);
+    a.last_run_at = t0 - 1h;
+    auto paused = interval_schedule("sch_p", "paused", t0 + 5s);
+    paused.enabled = false;
+    paused.paused_at = t0;
+    REQUIRE(fx->create_schedule(a).has_value());
+    REQUIRE(fx->create_schedule(paused).has_value());
+    REQUIRE(fx->create_schedule(interval_schedule("sch_d", "deleted", t0)).has_value());
+    REQUIRE(fx->delete_schedule("sch_d", t0).has_value());
+    const std::vector<schedule> before{fx->get_schedule("sch_a").value().value(),
+                                       fx->get_schedule("sch_p").value().value(),
+                                       fx->get_schedule("sch_d").value().value()};
+    fx.close();
+    {
+        // What layout 1 wrote: the same rows (every full write keeps them current) without times
+        // keys. A times key no layout-1 writer would leave is planted to show it is replaced.
+        rocksdb::DB* raw = nullptr;
+        REQUIRE(rocksdb::DB::Open(rocksdb::Options{}, fx.dir.path().string(), &raw).ok());
+        std::unique_ptr<rocksdb::DB> db{raw};
+        rocksdb::WriteBatch downgrade;
+        for (const auto& sc : before) {
+            REQUIRE(downgrade.Delete(std::string(1, layout::tag::schedule_times) + sc.id).ok());
+        }
+        // Layout 1's due entries had empty values.
+        std::string due = key_of([](layout::key_writer w) { w.instant(t0).raw("sch_a"); });
+        due.front() = layout::tag::due;
+        REQUIRE(downgrade.Put(due, "").ok());
+        layout::schedule_times wrong{true, false, t0 + 1000h, std::nullopt};
+        REQUIRE(downgrade.Put(std::string(1, layout::tag::schedule_times) + "sch_a", layout::encode_times(wrong)).ok());
+        REQUIRE(downgrade.Put(std::string(layout::layout_key), std::string(layout::layout_version_1)).ok());
+        REQUIRE(db->Write(rocksdb::WriteOptions{}, &downgrade).ok());
+    }
+    CHECK(keys_by_tag(fx.dir.path())[layout::tag::schedule_times] == 1);
+
+    fx.store = fx.open();
+    auto& s = *fx.store;
+    for (const auto& sc : before) {
+        CHECK(s.get_schedule(sc.id).value() == sc);
+    }
+    CHECK(s.due_schedules(t0, 10).value() == std::vector{before[0]});
+    // The moves work on the migrated store.
+    {
+        auto tx = s.backend().begin();
+        REQUIRE(tx.has_value());
+        CHECK(tx->move_next_run_at("sch_a", t0, t0 + 60s).value());
+        CHECK_FALSE(tx->move_next_run_at("sch_p", t0 + 5s, t0 + 60s).value());
+        CHECK_FALSE(tx->move_next_run_at("sch_d", t0, t0 + 60s).value());
+        CHECK(tx->advance_last_run_at("sch_a", t0).value());
+        REQUIRE(tx->commit().has_value());
+    }
+    fx.close();
+    auto keys = keys_by_tag(fx.dir.path());
+    CHECK(keys[layout::tag::schedule_times] == 3);
+    auto& again = fx.reopen();
+    auto moved = before[0];
+    moved.next_run_at = t0 + 60s;
+    moved.last_run_at = t0;
+    CHECK(again.get_schedule("sch_a").value() == moved);
+    CHECK(again.due_schedules(t0 + 60s, 10).value() == std::vector{moved});
+}
+
+TEST_CASE("rocksdb: a schedule without its times key is reported as corrupt", "[store][rocksdb][layout]") {
+    rocksdb_fixture fx;
+    REQUIRE(fx->create_schedule(interval_schedule("sch_a", "alpha", t0)).has_value());
+    fx.close();
+    {
+        rocksdb::DB* raw = nullptr;
+        REQUIRE(rocksdb::DB::Open(rocksdb::Options{}, fx.dir.path().string(), &raw).ok());
+        std::unique_ptr<rocksdb::DB> db{raw};
+        REQUIRE(db->Delete(rocksdb::WriteOptions{}, std::string(1, layout::tag::schedule_times) + "sch_a").ok());
+    }
+    auto& s = fx.reopen();
+    auto got = s.get_schedule("sch_a");
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().code == errc::storage);
+    CHECK_THAT(got.error().message, Catch::Contains("sch_a") && Catch::Contains("times"));
 }
 
 TEST_CASE("rocksdb: concurrent readers see whole commits only", "[store][rocksdb][concurrency]") {
