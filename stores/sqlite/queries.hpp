@@ -7,7 +7,11 @@ namespace wakeplane::stores::sqlite_detail::sql {
 
 // ---- reads ---------------------------------------------------------------------------------
 
-inline constexpr std::string_view schedule_by_id = "SELECT record FROM schedules WHERE id = ?1";
+/// A schedule is read as (record, next_run_us): the record lives in schedule_records, and the
+/// column is where next_run_at is current.
+#define WAKEPLANE_SCHEDULE_COLUMNS "(SELECT record FROM schedule_records r WHERE r.id = schedules.id), next_run_us"
+inline constexpr std::string_view schedule_columns = WAKEPLANE_SCHEDULE_COLUMNS;
+inline constexpr std::string_view schedule_by_id = "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1";
 inline constexpr std::string_view live_schedule_named = "SELECT id FROM schedules WHERE name = ?1 AND deleted = 0";
 inline constexpr std::string_view run_by_id = "SELECT record FROM runs WHERE id = ?1";
 /// ?2..?5: the wanted statuses (NULL for an unused slot); only non-terminal runs are indexed.
@@ -25,9 +29,10 @@ inline constexpr std::string_view open_runs_brief =
 
 /// The planner's query. The terms repeat the partial index's WHERE so SQLite can use it.
 inline constexpr std::string_view due_schedules =
-    "SELECT record FROM schedules"
+    "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules"
     " WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL AND next_run_us <= ?1"
     " ORDER BY next_run_us, id LIMIT ?2";
+#undef WAKEPLANE_SCHEDULE_COLUMNS
 inline constexpr std::string_view next_due =
     "SELECT next_run_us FROM schedules WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL"
     " ORDER BY next_run_us LIMIT 1";
@@ -51,24 +56,24 @@ inline constexpr std::string_view commit = "COMMIT";
 inline constexpr std::string_view rollback = "ROLLBACK";
 
 inline constexpr std::string_view insert_schedule =
-    "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us, record)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-/// A change that keeps name, flags and creation (a planner pass): fewer indexes to rewrite.
-inline constexpr std::string_view update_schedule_planned =
-    "UPDATE schedules SET next_run_us = ?2, record = ?3 WHERE id = ?1";
-/// A planner pass: the column and the record's member move together, the rest of the record
-/// stays as stored (no decode and re-encode), and the WHERE clause is the staleness check.
+    "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+inline constexpr std::string_view insert_schedule_record = "INSERT INTO schedule_records (id, record) VALUES (?1, ?2)";
+inline constexpr std::string_view update_schedule_record = "UPDATE schedule_records SET record = ?2 WHERE id = ?1";
+/// A change that keeps name, flags and creation: fewer indexes to rewrite.
+inline constexpr std::string_view update_schedule_planned = "UPDATE schedules SET next_run_us = ?2 WHERE id = ?1";
+/// A planner pass moves the column alone: it is where reads take next_run_at from, the record's
+/// member keeping the value of the schedule's last full write. The WHERE clause is the
+/// staleness check.
 inline constexpr std::string_view move_next_run_at =
-    "UPDATE schedules SET next_run_us = ?3, record = json_set(record, '$.next_run_at', ?4)"
-    " WHERE id = ?1 AND next_run_us IS ?2 AND enabled = 1 AND deleted = 0";
+    "UPDATE schedules SET next_run_us = ?3 WHERE id = ?1 AND next_run_us IS ?2 AND enabled = 1 AND deleted = 0";
 /// A success: the stored last_run_at (text as the record encoder wrote it, or null) for the
 /// comparison, then the record's member alone (no decode and re-encode of the schedule).
-inline constexpr std::string_view last_run_at_of = "SELECT json_extract(record, '$.last_run_at') FROM schedules WHERE id = ?1";
+inline constexpr std::string_view last_run_at_of =
+    "SELECT json_extract(record, '$.last_run_at') FROM schedule_records WHERE id = ?1";
 inline constexpr std::string_view set_last_run_at =
-    "UPDATE schedules SET record = json_set(record, '$.last_run_at', ?2) WHERE id = ?1";
+    "UPDATE schedule_records SET record = json_set(record, '$.last_run_at', ?2) WHERE id = ?1";
 inline constexpr std::string_view update_schedule =
-    "UPDATE schedules SET name = ?2, enabled = ?3, deleted = ?4, next_run_us = ?5, created_us = ?6, record = ?7"
-    " WHERE id = ?1";
+    "UPDATE schedules SET name = ?2, enabled = ?3, deleted = ?4, next_run_us = ?5, created_us = ?6 WHERE id = ?1";
 /// Only the (occurrence, attempt) key is a tolerated conflict: a duplicate id still fails.
 inline constexpr std::string_view insert_run =
     "INSERT INTO runs (id, schedule_id, occurrence_key, attempt, nominal_us, status, eligible_us, lease_us,"

@@ -78,10 +78,32 @@ result<std::vector<T>> all_rows(statement& st, Read&& read) {
     }
 }
 
-/// Decodes column 0 (a record) of every remaining row of `st`.
+/// Decodes the current row of `st`: with `decode(st)` when the decoder reads the row itself (a
+/// schedule, whose next_run_at is a column), else with `decode(column 0)` (a record).
+template <class Decode>
+auto decode_row(statement& st, Decode&& decode) {
+    if constexpr (std::is_invocable_v<Decode&, statement&>) {
+        return decode(st);
+    } else {
+        return decode(st.text(0));
+    }
+}
+
+/// A schedule from a row of (record, next_run_us). The planner moves the column alone (the record
+/// lives in another table and is not rewritten), so the column, not the record's member, is current.
+result<schedule> schedule_of_row(statement& st) {
+    auto s = decode_schedule_record(st.text(0));
+    if (s) {
+        const auto next = st.optional_integer(1);
+        s->next_run_at = next ? std::optional<time_point>{from_us(*next)} : std::nullopt;
+    }
+    return s;
+}
+
+/// Decodes every remaining row of `st` (see decode_row).
 template <class T, class Decode>
 result<std::vector<T>> all_records(statement& st, Decode&& decode) {
-    return all_rows<T>(st, [&](statement& row) { return decode(row.text(0)); });
+    return all_rows<T>(st, [&](statement& row) { return decode_row(row, decode); });
 }
 
 /// Decodes column 0 (a record) of the first row of `st`, if any.
@@ -94,7 +116,7 @@ result<std::optional<T>> first_record(statement& st, Decode&& decode) {
     if (!*row) {
         return std::optional<T>{};
     }
-    auto value = decode(st.text(0));
+    auto value = decode_row(st, decode);
     if (!value) {
         return tl::unexpected(value.error());
     }
@@ -135,7 +157,7 @@ result<std::optional<schedule>> find_schedule(connection& c, std::string_view id
         return tl::unexpected(st.error());
     }
     st->bind(1, id);
-    return first_record<schedule>(*st, decode_schedule_record);
+    return first_record<schedule>(*st, schedule_of_row);
 }
 
 result<std::optional<run>> find_run(connection& c, std::string_view id) {
@@ -161,7 +183,9 @@ result<void> insert_once(connection& c, statement& st, std::string_view what, st
 /// is one, one row more than the page to know whether another page follows. The filter terms
 /// use named parameters that the caller binds.
 std::string page_query(std::string_view table, std::span<const std::string_view> terms, bool after) {
-    std::string query = "SELECT record FROM ";
+    // A schedule's next_run_at is its column (see schedule_of_row).
+    std::string query = table == "schedules" ? "SELECT " + std::string(sql::schedule_columns) + " FROM "
+                                             : std::string("SELECT record FROM ");
     query += table;
     std::string_view glue = " WHERE ";
     for (auto term : terms) {
@@ -206,7 +230,7 @@ result<page<T>> read_page(connection& c, std::string_view table, std::span<const
             out.next = page_cursor{out.items.back().created_at, out.items.back().id};
             return out;
         }
-        auto value = decode(st->text(0));
+        auto value = decode_row(*st, decode);
         if (!value) {
             return tl::unexpected(value.error());
         }
@@ -383,22 +407,30 @@ result<void> sqlite_backend::transaction::put_schedule(const schedule& now, cons
             return tl::unexpected(st.error());
         }
         st->bind(1, now.id).bind(2, now.name).bind(3, std::int64_t{now.enabled}).bind(4, std::int64_t{now.deleted});
-        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at)).bind(7, *record);
-        return insert_once(c, *st, "schedule", now.id);
+        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at));
+        if (auto inserted = insert_once(c, *st, "schedule", now.id); !inserted) {
+            return inserted;
+        }
+        auto rec = c.prepare(sql::insert_schedule_record);
+        if (!rec) {
+            return tl::unexpected(rec.error());
+        }
+        rec->bind(1, now.id).bind(2, *record);
+        return rec->run();
     }
-    // A planner pass moves next_run_at only: leave the name and listing indexes alone.
-    const bool planned = before->name == now.name && before->enabled == now.enabled &&
-                         before->deleted == now.deleted && before->created_at == now.created_at;
-    auto st = c.prepare(planned ? sql::update_schedule_planned : sql::update_schedule);
+    // When name, flags and creation stay, leave the name and listing indexes alone.
+    const bool same_keys = before->name == now.name && before->enabled == now.enabled &&
+                           before->deleted == now.deleted && before->created_at == now.created_at;
+    auto st = c.prepare(same_keys ? sql::update_schedule_planned : sql::update_schedule);
     if (!st) {
         return tl::unexpected(st.error());
     }
     st->bind(1, now.id);
-    if (planned) {
-        st->bind(2, to_us(now.next_run_at)).bind(3, *record);
+    if (same_keys) {
+        st->bind(2, to_us(now.next_run_at));
     } else {
         st->bind(2, now.name).bind(3, std::int64_t{now.enabled}).bind(4, std::int64_t{now.deleted});
-        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at)).bind(7, *record);
+        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at));
     }
     if (auto done = st->run(); !done) {
         return done;
@@ -406,7 +438,12 @@ result<void> sqlite_backend::transaction::put_schedule(const schedule& now, cons
     if (c.changes() == 0) {
         return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + now.id + "\" does not exist");
     }
-    return {};
+    auto rec = c.prepare(sql::update_schedule_record);
+    if (!rec) {
+        return tl::unexpected(rec.error());
+    }
+    rec->bind(1, now.id).bind(2, *record);
+    return rec->run();
 }
 
 result<bool> sqlite_backend::transaction::move_next_run_at(std::string_view id, std::optional<time_point> expected,
@@ -416,9 +453,7 @@ result<bool> sqlite_backend::transaction::move_next_run_at(std::string_view id, 
     if (!st) {
         return tl::unexpected(st.error());
     }
-    // The record holds the instant as the record encoder writes it; null when there is none.
-    const std::optional<std::string> text = next ? std::optional<std::string>{format_rfc3339(*next)} : std::nullopt;
-    st->bind(1, id).bind(2, to_us(expected)).bind(3, to_us(next)).bind(4, text);
+    st->bind(1, id).bind(2, to_us(expected)).bind(3, to_us(next));
     if (auto done = st->run(); !done) {
         return tl::unexpected(done.error());
     }
@@ -607,7 +642,7 @@ result<std::optional<run>> sqlite_backend::get_run(std::string_view id) {
 
 result<std::vector<schedule>> sqlite_backend::due_schedules(time_point now, std::size_t limit) {
     return impl_->read([&](connection& c) {
-        return records_until<schedule>(c, sql::due_schedules, now, limit, decode_schedule_record);
+        return records_until<schedule>(c, sql::due_schedules, now, limit, schedule_of_row);
     });
 }
 
@@ -649,7 +684,7 @@ result<page<schedule>> sqlite_backend::list_schedules(const schedule_filter& f, 
                     st.bind(st.parameter(":enabled"), std::int64_t{*f.enabled});
                 }
             },
-            decode_schedule_record);
+            schedule_of_row);
     });
 }
 
