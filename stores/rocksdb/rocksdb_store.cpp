@@ -9,9 +9,11 @@
 #include <string>
 #include <system_error>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -547,6 +549,13 @@ rocksdb::Options database_options(const rocksdb_options& o) {
     options.keep_log_file_num = 10;  // RocksDB rotates its info LOG at every open; keep a few, not 1000
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // Reads inside transactions are point lookups: rows and times keys that exist (a cache of
+    // 64 MiB, not 8, keeps the blocks a planner pass reads again instead of decompressing them
+    // per read) and existence checks of keys that do not (a Bloom filter over the memtable's
+    // keys answers those without searching its skip list).
+    table.block_cache = rocksdb::NewLRUCache(64 << 20);
+    options.memtable_whole_key_filtering = true;
+    options.memtable_prefix_bloom_size_ratio = 0.1;
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     // Every claim and finish deletes index keys (eligible, lease, open runs), and a scan steps over
     // each deleted key's tombstone until a flush and a compaction drop it. A smaller memtable (8 MiB,
@@ -560,11 +569,14 @@ rocksdb::Options database_options(const rocksdb_options& o) {
 
 }  // namespace
 
-/// Whether a transaction ever reads keys of this tag back: rows, and the name, occurrence,
-/// open-run and times keys its checks consult. Those go through the indexed batch, which answers
-/// reads of the transaction's own writes; every other key (the ledger, listings, queues) is only
-/// written, and an indexed write costs two searches of the batch's skip list.
-constexpr bool read_back(char key_tag) noexcept {
+/// How a transaction reads a key of some tag back, which decides where its writes go.
+enum class read_back {
+    never,  ///< the ledger, listings and queues: only written (blind_writes)
+    point,  ///< rows and the name, occurrence and times keys: read one key at a time (point_writes)
+    scan,   ///< the open-run index, scanned per schedule: the indexed batch, which merges scans
+};
+
+constexpr read_back read_back_of(char key_tag) noexcept {
     switch (key_tag) {
     case tag::schedule:
     case tag::schedule_times:
@@ -572,15 +584,16 @@ constexpr bool read_back(char key_tag) noexcept {
     case tag::dead_letter:
     case tag::live_name:
     case tag::occurrence:
+        return read_back::point;
     case tag::open_run:
-        return true;
+        return read_back::scan;
     default:
-        return false;
+        return read_back::never;
     }
 }
 
-/// The writes of a transaction that it never reads back, kept in one buffer and put in key
-/// order at commit (the last write of a key wins).
+/// Writes kept in one buffer and put in key order at commit (the last write of a key wins): the
+/// transaction's writes of keys it never reads back, joined at commit by its point writes.
 class blind_writes {
 public:
     void put(std::string_view k, std::string_view v) { add(k, v, false); }
@@ -653,6 +666,10 @@ struct rocksdb_backend::impl {
     // holder of write_mutex touches it. overwrite_key = true: the batch index keeps one entry
     // per key, which reads through the batch (and its iterators) require.
     rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, true};
+    /// The open transaction's last write of each key read back one at a time (nullopt: deleted).
+    /// A hash map answers those reads for a fraction of what the indexed batch's skip list costs
+    /// (two searches per write, one per read); only scanned keys need its order.
+    std::unordered_map<std::string, std::optional<std::string>> point_writes;
     blind_writes blind;                ///< the open transaction's writes of keys never read back
     rocksdb::WriteBatch commit_batch;  ///< what commit() writes: see sorted_writes()
     std::string key;
@@ -725,10 +742,24 @@ struct rocksdb_backend::impl {
         return st.ok() ? result<void>{} : storage_error("open", st);
     }
 
+    /// Reads point key `k` as the open transaction sees it into `out`: its own last write, else
+    /// committed data. (The ledger and scanned keys are never read back one at a time, apart
+    /// from the first append's look at its predecessor, which no write of the transaction holds.)
+    rocksdb::Status tx_get(std::string_view k, rocksdb::PinnableSlice& out) {
+        out.Reset();
+        if (auto it = point_writes.find(std::string(k)); it != point_writes.end()) {
+            if (!it->second) {
+                return rocksdb::Status::NotFound();
+            }
+            out.PinSelf(to_slice(*it->second));
+            return rocksdb::Status::OK();
+        }
+        return db->Get(latest, db->DefaultColumnFamily(), to_slice(k), &out);
+    }
+
     /// Reads `k` as the open transaction sees it into `value`; false when absent.
     result<bool> tx_read(std::string_view k) {
-        value.Reset();
-        auto st = batch.GetFromBatchAndDB(db.get(), latest, to_slice(k), &value);
+        auto st = tx_get(k, value);
         if (st.IsNotFound()) {
             return false;
         }
@@ -754,9 +785,7 @@ struct rocksdb_backend::impl {
             return tl::unexpected(row.error());
         }
         if constexpr (std::is_same_v<T, schedule>) {
-            auto times = overlay_times(*row, [&](const std::string& k, rocksdb::PinnableSlice& v) {
-                return batch.GetFromBatchAndDB(db.get(), latest, to_slice(k), &v);
-            });
+            auto times = overlay_times(*row, [&](const std::string& k, rocksdb::PinnableSlice& v) { return tx_get(k, v); });
             if (!times) {
                 return tl::unexpected(times.error());
             }
@@ -795,18 +824,30 @@ struct rocksdb_backend::impl {
                 lowest.emplace(k);
             }
         }
-        if (!read_back(k.front())) {
+        switch (read_back_of(k.front())) {
+        case read_back::never:
             blind.put(k, v);
             return {};
+        case read_back::point:
+            point_writes.insert_or_assign(std::string(k), std::optional<std::string>{std::in_place, v});
+            return {};
+        case read_back::scan:
+            break;
         }
         auto st = batch.Put(to_slice(k), to_slice(v));
         return st.ok() ? result<void>{} : storage_error("write", st);
     }
 
     result<void> tx_delete(std::string_view k) {
-        if (!read_back(k.front())) {
+        switch (read_back_of(k.front())) {
+        case read_back::never:
             blind.erase(k);
             return {};
+        case read_back::point:
+            point_writes.insert_or_assign(std::string(k), std::nullopt);
+            return {};
+        case read_back::scan:
+            break;
         }
         auto st = batch.Delete(to_slice(k));
         return st.ok() ? result<void>{} : storage_error("write", st);
@@ -834,16 +875,27 @@ struct rocksdb_backend::impl {
     }
 
     /// Whether the open transaction wrote anything.
-    [[nodiscard]] bool wrote() { return batch.GetWriteBatch()->Count() > 0 || !blind.empty(); }
+    [[nodiscard]] bool wrote() {
+        return batch.GetWriteBatch()->Count() > 0 || !blind.empty() || !point_writes.empty();
+    }
 
     /// The open transaction's writes as the batch to commit: the last write of each key only, in
-    /// key order, the indexed and the blind writes merged (their tags never overlap). In the
+    /// key order, the indexed (scanned) writes merged with the point and blind ones (their tags
+    /// never overlap). In the
     /// order made, a batch interleaves keys of all the tables (and writes a run row once for its
     /// claim and again for its start); inserting that into the memtable made the skip list search
     /// from its top for almost every key. In key order, each insert starts where the previous
     /// one ended.
     result<rocksdb::WriteBatch*> sorted_writes() {
         commit_batch.Clear();
+        for (const auto& [k, v] : point_writes) {  // sorted with the blind writes below
+            if (v) {
+                blind.put(k, *v);
+            } else {
+                blind.erase(k);
+            }
+        }
+        point_writes.clear();
         std::unique_ptr<rocksdb::WBWIIterator> it{batch.NewIterator()};
         it->SeekToFirst();
         rocksdb::Status st;
@@ -890,6 +942,7 @@ struct rocksdb_backend::impl {
     /// unpins the last value read.
     void reset_working_state() noexcept {
         batch.Clear();
+        point_writes.clear();
         blind.clear();
         commit_batch.Clear();
         value.Reset();

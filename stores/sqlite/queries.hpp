@@ -20,10 +20,11 @@ inline constexpr std::string_view open_runs_of =
     " AND status IN ('pending', 'claimed', 'running', 'retry_scheduled') AND status IN (?2, ?3, ?4, ?5)"
     " ORDER BY id";
 /// The open runs of a schedule from columns alone (claims read them for every batch). A retry
-/// without retry_available_at is never eligible (is_eligible), which only its record tells.
+/// without retry_available_at is never eligible (is_eligible), which only its record tells; the
+/// CASE parses the record for retries only (an AND evaluated json_extract for every row).
 inline constexpr std::string_view open_runs_brief =
     "SELECT id, status, nominal_us, eligible_us,"
-    " status = 'retry_scheduled' AND json_extract(record, '$.retry_available_at') IS NULL"
+    " CASE WHEN status = 'retry_scheduled' THEN json_extract(record, '$.retry_available_at') IS NULL ELSE 0 END"
     " FROM runs WHERE schedule_id = ?1 AND status IN ('pending', 'claimed', 'running', 'retry_scheduled')"
     " ORDER BY id";
 
