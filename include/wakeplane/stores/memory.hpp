@@ -9,6 +9,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -20,10 +21,18 @@ namespace wakeplane::stores {
 /// Everything a memory store holds: the stand-in for a file on disk. A backend opened again on
 /// the same state (a "reopen") sees exactly what was committed, nothing of what was not, which
 /// is how tests model a crash and a restart without real files.
+/// Hashes std::string and std::string_view alike, so that lookups by string_view need no copy.
+struct transparent_string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 struct memory_state {
     using key = std::pair<time_point, std::string>;
 
-    std::map<std::string, schedule, std::less<>> schedules;
+    /// Unordered: every walk in id order goes through an index; a lookup by id then costs the
+    /// same with a million schedules as with a thousand (a tree's grew with its depth).
+    std::unordered_map<std::string, schedule, transparent_string_hash, std::equal_to<>> schedules;
     std::map<std::string, std::string, std::less<>> live_names;      // name → id, live schedules
     std::set<key> due;                                               // (next_run_at, id): enabled, live
     std::set<key> schedules_by_created;                              // (created_at, id): all
