@@ -35,6 +35,22 @@ private:
     bool set_ = false;
 };
 
+/// Submits `jobs` jobs that each block until `release` is set, back to back, and returns once all
+/// of them run at the same time (so each has a thread of its own).
+void start_blocked(worker_pool& pool, int jobs, latch_flag& release) {
+    std::atomic<int> started{0};
+    latch_flag all_started;
+    for (int i = 0; i < jobs; ++i) {
+        pool.submit([&, jobs] {
+            if (started.fetch_add(1) + 1 == jobs) {
+                all_started.set();
+            }
+            release.wait();
+        });
+    }
+    all_started.wait();
+}
+
 }  // namespace
 
 TEST_CASE("worker_pool reuses an idle thread for the next job", "[worker_pool]") {
@@ -76,17 +92,7 @@ TEST_CASE("worker_pool keeps at most keep_idle threads idle", "[worker_pool]") {
     constexpr int jobs = 8;
     auto pool = worker_pool::create(3);
     latch_flag release;
-    std::atomic<int> started{0};
-    latch_flag all_started;
-    for (int i = 0; i < jobs; ++i) {
-        pool->submit([&] {
-            if (started.fetch_add(1) + 1 == jobs) {
-                all_started.set();
-            }
-            release.wait();
-        });
-    }
-    all_started.wait();  // eight jobs blocked at once: eight threads
+    start_blocked(*pool, jobs, release);  // eight jobs blocked at once: eight threads
     pool->await([](std::size_t, std::size_t threads) { return threads == jobs; });
     release.set();
     pool->await([](std::size_t idle, std::size_t threads) { return idle == 3 && threads == 3; });
@@ -109,4 +115,25 @@ TEST_CASE("worker_pool lets a busy thread finish its job after close", "[worker_
     release.set();
     pool->await([](std::size_t, std::size_t threads) { return threads == 0; });
     CHECK(finished);
+}
+
+TEST_CASE("worker_pool runs a burst of blocking jobs at once, started one thread after another",
+          "[worker_pool]") {
+    // Submitted back to back, faster than threads start: the submitter starts one thread and each
+    // new thread the next. Every job blocks until all have started, so a job left without a
+    // thread (a chain that stopped early) would hang the test.
+    constexpr int jobs = 64;
+    auto pool = worker_pool::create(jobs);
+    latch_flag first;
+    start_blocked(*pool, jobs, first);
+    pool->await([](std::size_t, std::size_t threads) { return threads == jobs; });
+    first.set();
+    pool->await([](std::size_t idle, std::size_t) { return idle == jobs; });
+    // A second burst reuses the idle threads and starts none.
+    latch_flag second;
+    start_blocked(*pool, jobs, second);
+    pool->await([](std::size_t idle, std::size_t threads) { return idle == 0 && threads == jobs; });
+    second.set();
+    pool->close();
+    pool->await([](std::size_t, std::size_t threads) { return threads == 0; });
 }

@@ -31,17 +31,24 @@ public:
     worker_pool& operator=(const worker_pool&) = delete;
 
     /// Runs `job` on a pool thread. Never blocks on other jobs.
+    ///
+    /// When the job needs a new thread and none is being started, the caller starts one; a
+    /// thread being started starts the next one itself if more are needed by then. So a burst
+    /// of submits (a batch of claims whose executions all begin at once) costs the submitter one
+    /// thread start, not one per job: the starts happen beside it, on the new threads.
     void submit(std::function<void()> job) {
         bool spawn = false;
         {
             std::lock_guard lock{mutex_};
             jobs_.push_back(std::move(job));
-            // Every idle thread takes one job; queued jobs beyond them need a thread of their own.
-            spawn = jobs_.size() > idle_;
-            threads_ += spawn ? 1 : 0;
+            spawn = starting_ == 0 && needs_thread();
+            if (spawn) {
+                ++starting_;
+                ++threads_;
+            }
         }
         if (spawn) {
-            std::thread([self = shared_from_this()] { self->work(); }).detach();
+            start_thread();
         } else {
             ready_.notify_one();
         }
@@ -68,9 +75,27 @@ public:
 private:
     explicit worker_pool(std::size_t keep_idle) : keep_idle_(keep_idle) {}
 
-    /// A pool thread: takes jobs until the pool closes or enough threads already idle.
+    /// Whether the queued jobs outnumber the threads that will take them: every idle thread and
+    /// every thread being started takes one. Called with the mutex held.
+    [[nodiscard]] bool needs_thread() const noexcept { return jobs_.size() > idle_ + starting_; }
+
+    void start_thread() {
+        std::thread([self = shared_from_this()] { self->work(); }).detach();
+    }
+
+    /// A pool thread: starts the next thread if the jobs need one, then takes jobs until the pool
+    /// closes or enough threads already idle.
     void work() {
         std::unique_lock lock{mutex_};
+        --starting_;
+        // This thread takes one of the queued jobs; the next thread is for the one after it.
+        if (jobs_.size() > idle_ + starting_ + 1) {
+            ++starting_;
+            ++threads_;
+            lock.unlock();
+            start_thread();
+            lock.lock();
+        }
         for (;;) {
             if (!jobs_.empty()) {
                 auto job = std::move(jobs_.front());
@@ -97,8 +122,9 @@ private:
     std::condition_variable ready_;    ///< a job arrived or the pool closed
     std::condition_variable changed_;  ///< a thread went idle or exited (await())
     std::deque<std::function<void()>> jobs_;
-    std::size_t idle_ = 0;     ///< threads waiting in work()
-    std::size_t threads_ = 0;  ///< threads started and not yet returned
+    std::size_t idle_ = 0;      ///< threads waiting in work()
+    std::size_t starting_ = 0;  ///< threads started that have not yet entered work()
+    std::size_t threads_ = 0;   ///< threads started and not yet returned
     bool closed_ = false;
     std::size_t keep_idle_;
 };
