@@ -18,10 +18,10 @@ using wakeplane::detail::worker_pool;
 class latch_flag {
 public:
     void set() {
-        {
-            std::lock_guard lock{m_};
-            set_ = true;
-        }
+        // Notified under the lock: a waiter cannot return (and destroy a flag that lives on its
+        // stack) before this call is done with the condition variable.
+        std::lock_guard lock{m_};
+        set_ = true;
         cv_.notify_all();
     }
     void wait() {

@@ -30,7 +30,8 @@ public:
     worker_pool(const worker_pool&) = delete;
     worker_pool& operator=(const worker_pool&) = delete;
 
-    /// Runs `job` on a pool thread. Never blocks on other jobs.
+    /// Runs `job` on a pool thread. Never blocks on other jobs, unless the system refuses to
+    /// start threads: then the job waits for a busy thread to free up.
     ///
     /// When the job needs a new thread and none is being started, the caller starts one; a
     /// thread being started starts the next one itself if more are needed by then. So a burst
@@ -48,7 +49,13 @@ public:
             }
         }
         if (spawn) {
-            start_thread();
+            try {
+                start_thread();
+            } catch (...) {
+                // The system refused a thread: the job stays queued and runs on the next thread
+                // that frees up (or that a later submit manages to start).
+                thread_not_started();
+            }
         } else {
             ready_.notify_one();
         }
@@ -83,24 +90,42 @@ private:
         std::thread([self = shared_from_this()] { self->work(); }).detach();
     }
 
-    /// A pool thread: starts the next thread if the jobs need one, then takes jobs until the pool
-    /// closes or enough threads already idle.
+    /// Undoes the counts of a thread whose start failed.
+    void thread_not_started() {
+        {
+            std::lock_guard lock{mutex_};
+            --starting_;
+            --threads_;
+        }
+        changed_.notify_all();
+    }
+
+    /// A pool thread: takes jobs until the pool closes or enough threads already idle. Taking a
+    /// job, it starts the next thread if the jobs left still outnumber the threads that will take
+    /// them (checked after taking its own, so that the job is not counted for two threads).
     void work() {
         std::unique_lock lock{mutex_};
         --starting_;
-        // This thread takes one of the queued jobs; the next thread is for the one after it.
-        if (jobs_.size() > idle_ + starting_ + 1) {
-            ++starting_;
-            ++threads_;
-            lock.unlock();
-            start_thread();
-            lock.lock();
-        }
         for (;;) {
             if (!jobs_.empty()) {
                 auto job = std::move(jobs_.front());
                 jobs_.pop_front();
+                const bool spawn = needs_thread();
+                if (spawn) {
+                    ++starting_;
+                    ++threads_;
+                }
                 lock.unlock();
+                if (spawn) {
+                    try {
+                        start_thread();
+                    } catch (...) {
+                        // Out of threads: the queued jobs wait for threads that free up. Nobody
+                        // could catch the error above this thread, and ending the process would
+                        // lose more.
+                        thread_not_started();
+                    }
+                }
                 job();
                 job = nullptr;  // release what the job captured before waiting for the next one
                 lock.lock();
