@@ -888,14 +888,15 @@ struct rocksdb_backend::impl {
     /// one ended.
     result<rocksdb::WriteBatch*> sorted_writes() {
         commit_batch.Clear();
-        for (const auto& [k, v] : point_writes) {  // sorted with the blind writes below
+        // Sorted with the blind writes below; the map stays, so that the transaction still reads
+        // its own writes should the write fail (reset_working_state clears it).
+        for (const auto& [k, v] : point_writes) {
             if (v) {
                 blind.put(k, *v);
             } else {
                 blind.erase(k);
             }
         }
-        point_writes.clear();
         std::unique_ptr<rocksdb::WBWIIterator> it{batch.NewIterator()};
         it->SeekToFirst();
         rocksdb::Status st;
@@ -1354,7 +1355,10 @@ result<rocksdb_backend::transaction> rocksdb_backend::begin() {
 
 result<std::optional<schedule>> rocksdb_backend::get_schedule(std::string_view id) {
     return shielded("get_schedule", [&] {
-        return read_row<schedule>(*impl_->db, rocksdb::ReadOptions{}, tag::schedule, id, decode_schedule_record);
+        // Two keys (the record and its times) from one snapshot: a commit between the two reads
+        // would otherwise pair an old record with new times.
+        snapshot_view v{*impl_->db};
+        return read_row<schedule>(*v.db, v.options, tag::schedule, id, decode_schedule_record);
     });
 }
 

@@ -722,6 +722,42 @@ TEST_CASE("rocksdb: a schedule without its times key is reported as corrupt", "[
     CHECK_THAT(got.error().message, Catch::Contains("sch_a") && Catch::Contains("times"));
 }
 
+TEST_CASE("rocksdb: a schedule read concurrently with its edits is one version, record and times alike",
+          "[store][rocksdb][concurrency]") {
+    // The record and the times key are two keys: a read that took them from two commits would
+    // pair one version's name with the other's next_run_at.
+    rocksdb_fixture fx;
+    auto a = fx->create_schedule(interval_schedule("sch_a", "version-a", t0)).value();
+    auto b = a;
+    b.name = "version-b";
+    b.next_run_at = t0 + 1h;
+    constexpr int edits = 300;
+    std::atomic<bool> done{false};
+    std::atomic<int> mixed{0}, reads{0};
+    auto reader = [&] {
+        for (int i = 0; i < 5 || !done.load(); ++i) {
+            auto s = fx->get_schedule("sch_a");
+            if (!s || !*s) {
+                ++mixed;
+                continue;
+            }
+            const bool whole = ((*s)->name == a.name && (*s)->next_run_at == a.next_run_at) ||
+                               ((*s)->name == b.name && (*s)->next_run_at == b.next_run_at);
+            mixed += whole ? 0 : 1;
+            ++reads;
+        }
+    };
+    std::thread r1{reader}, r2{reader};
+    for (int i = 0; i < edits; ++i) {
+        REQUIRE(fx->update_schedule(i % 2 == 0 ? b : a).has_value());
+    }
+    done = true;
+    r1.join();
+    r2.join();
+    CHECK(reads.load() >= 10);
+    CHECK(mixed.load() == 0);
+}
+
 TEST_CASE("rocksdb: concurrent readers see whole commits only", "[store][rocksdb][concurrency]") {
     rocksdb_fixture fx;
     auto sc = interval_schedule("sch_a", "alpha", t0);
