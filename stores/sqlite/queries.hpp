@@ -10,7 +10,6 @@ namespace wakeplane::stores::sqlite_detail::sql {
 /// A schedule is read as (record, next_run_us): the record lives in schedule_records, and the
 /// column is where next_run_at is current.
 #define WAKEPLANE_SCHEDULE_COLUMNS "(SELECT record FROM schedule_records r WHERE r.id = schedules.id), next_run_us"
-inline constexpr std::string_view schedule_columns = WAKEPLANE_SCHEDULE_COLUMNS;
 inline constexpr std::string_view schedule_by_id = "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1";
 inline constexpr std::string_view live_schedule_named = "SELECT id FROM schedules WHERE name = ?1 AND deleted = 0";
 inline constexpr std::string_view run_by_id = "SELECT record FROM runs WHERE id = ?1";
@@ -33,6 +32,10 @@ inline constexpr std::string_view due_schedules =
     "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules"
     " WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL AND next_run_us <= ?1"
     " ORDER BY next_run_us, id LIMIT ?2";
+/// What the listings select (page_query adds the filters, the cursor and the order).
+inline constexpr std::string_view list_schedules = "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules";
+inline constexpr std::string_view list_runs = "SELECT record FROM runs";
+inline constexpr std::string_view list_dead_letters = "SELECT record FROM dead_letters";
 #undef WAKEPLANE_SCHEDULE_COLUMNS
 inline constexpr std::string_view next_due =
     "SELECT next_run_us FROM schedules WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL"
@@ -61,7 +64,7 @@ inline constexpr std::string_view insert_schedule =
 inline constexpr std::string_view insert_schedule_record = "INSERT INTO schedule_records (id, record) VALUES (?1, ?2)";
 inline constexpr std::string_view update_schedule_record = "UPDATE schedule_records SET record = ?2 WHERE id = ?1";
 /// A change that keeps name, flags and creation: fewer indexes to rewrite.
-inline constexpr std::string_view update_schedule_planned = "UPDATE schedules SET next_run_us = ?2 WHERE id = ?1";
+inline constexpr std::string_view update_schedule_same_keys = "UPDATE schedules SET next_run_us = ?2 WHERE id = ?1";
 /// A planner pass moves the column alone: it is where reads take next_run_at from, the record's
 /// member keeping the value of the schedule's last full write. The WHERE clause is the
 /// staleness check.

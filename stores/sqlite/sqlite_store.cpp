@@ -182,11 +182,8 @@ result<void> insert_once(connection& c, statement& st, std::string_view what, st
 /// A listing query: newest first by (created_us, id), strictly older than the cursor when there
 /// is one, one row more than the page to know whether another page follows. The filter terms
 /// use named parameters that the caller binds.
-std::string page_query(std::string_view table, std::span<const std::string_view> terms, bool after) {
-    // A schedule's next_run_at is its column (see schedule_of_row).
-    std::string query = table == "schedules" ? "SELECT " + std::string(sql::schedule_columns) + " FROM "
-                                             : std::string("SELECT record FROM ");
-    query += table;
+std::string page_query(std::string_view select, std::span<const std::string_view> terms, bool after) {
+    std::string query{select};
     std::string_view glue = " WHERE ";
     for (auto term : terms) {
         query += glue;
@@ -201,11 +198,12 @@ std::string page_query(std::string_view table, std::span<const std::string_view>
     return query;
 }
 
-/// Reads one page of `table` (see page_query). `bind_filters(statement&)` binds the terms' parameters.
+/// Reads one page of what `select` (one of the sql::list_* queries) selects (see page_query).
+/// `bind_filters(statement&)` binds the terms' parameters.
 template <class T, class BindFilters, class Decode>
-result<page<T>> read_page(connection& c, std::string_view table, std::span<const std::string_view> terms,
+result<page<T>> read_page(connection& c, std::string_view select, std::span<const std::string_view> terms,
                           const page_request& p, BindFilters&& bind_filters, Decode&& decode) {
-    auto st = c.prepare(page_query(table, terms, p.after.has_value()));
+    auto st = c.prepare(page_query(select, terms, p.after.has_value()));
     if (!st) {
         return tl::unexpected(st.error());
     }
@@ -421,7 +419,7 @@ result<void> sqlite_backend::transaction::put_schedule(const schedule& now, cons
     // When name, flags and creation stay, leave the name and listing indexes alone.
     const bool same_keys = before->name == now.name && before->enabled == now.enabled &&
                            before->deleted == now.deleted && before->created_at == now.created_at;
-    auto st = c.prepare(same_keys ? sql::update_schedule_planned : sql::update_schedule);
+    auto st = c.prepare(same_keys ? sql::update_schedule_same_keys : sql::update_schedule);
     if (!st) {
         return tl::unexpected(st.error());
     }
@@ -678,7 +676,7 @@ result<page<schedule>> sqlite_backend::list_schedules(const schedule_filter& f, 
     }
     return impl_->read([&](connection& c) {
         return read_page<schedule>(
-            c, "schedules", terms, p,
+            c, sql::list_schedules, terms, p,
             [&](statement& st) {
                 if (f.enabled) {
                     st.bind(st.parameter(":enabled"), std::int64_t{*f.enabled});
@@ -698,7 +696,7 @@ result<page<run>> sqlite_backend::list_runs(const run_filter& f, const page_requ
     }
     return impl_->read([&](connection& c) {
         return read_page<run>(
-            c, "runs", terms, p,
+            c, sql::list_runs, terms, p,
             [&](statement& st) {
                 if (f.schedule) {
                     st.bind(st.parameter(":schedule"), *f.schedule);
@@ -729,7 +727,7 @@ result<page<dead_letter>> sqlite_backend::list_dead_letters(const dead_letter_fi
     }
     return impl_->read([&](connection& c) {
         return read_page<dead_letter>(
-            c, "dead_letters", terms, p,
+            c, sql::list_dead_letters, terms, p,
             [&](statement& st) {
                 if (f.schedule) {
                     st.bind(st.parameter(":schedule"), *f.schedule);
