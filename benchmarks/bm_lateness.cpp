@@ -73,6 +73,7 @@ void measure(benchmark::State& state, std::int64_t schedules, std::int64_t occur
         // The daemon's batches and chunks; only enough workers for a whole burst at once.
         o.dispatching.max_workers = 2048;
         o.planning.lookahead = lookahead;
+        o.dispatching.claim_ahead = lookahead;  // as the daemon configures it
         sqlite_scheduler sched{std::move(*store), system_clock{}, reg, o};
         // Anchored at the next whole second + 1 s, so every schedule is due at the same instants.
         const auto start = std::chrono::ceil<std::chrono::seconds>(system_clock{}.now()) + 1s;

@@ -11,11 +11,11 @@
 namespace wakeplane {
 namespace {
 
-constexpr std::array<std::string_view, 19> event_names = {
+constexpr std::array<std::string_view, 20> event_names = {
     "schedule_created", "schedule_updated", "schedule_paused", "schedule_resumed", "schedule_deleted",
     "schedule_planned", "occurrence_materialized", "occurrence_skipped", "occurrences_skipped_summary",
     "occurrence_coalesced", "run_triggered", "run_claimed", "run_started", "lease_renewed", "run_finished",
-    "retry_scheduled", "run_requeued", "dead_lettered", "lease_recovered"};
+    "retry_scheduled", "run_requeued", "dead_lettered", "lease_recovered", "claim_released"};
 
 
 /// Writes JSON straight into a string: stores encode a record or an event for every write, so

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -49,12 +50,21 @@ struct dispatcher_options {
     std::size_t claim_batch = 256;
     /// Expired leases recovered per step at most.
     std::size_t recover_batch = 256;
+    /// How long before its due time a run may be claimed (durably, with its lease), so that at
+    /// the due time only marking it running stands between it and its executor: a burst's
+    /// claims are then paid ahead of the burst. Zero claims runs only once they are due. A run
+    /// whose schedule uses `replace`, or whose overlap decision is anything but `claim` when
+    /// looked at ahead, is decided again at its due time. Capped at a quarter of lease_ttl, so
+    /// a claim made ahead never needs renewal before it starts. Set it to the planner's
+    /// lookahead: a run is claimed ahead only once the planner has written it.
+    duration claim_ahead{};
 };
 
 /// What one step did.
 struct dispatch_report {
     time_point at{};
-    std::size_t claimed = 0;
+    std::size_t claimed = 0;       ///< claimed and started, now or ahead of this step
+    std::size_t claimed_ahead = 0; ///< claimed ahead of their due time, not started yet
     std::size_t finished = 0;
     std::size_t superseded = 0;
     std::size_t recovered = 0;
@@ -117,6 +127,7 @@ public:
         dispatch_report report;
         report.at = clock_->now();
         last_step_ = report.at;
+        again_ = false;
         if (auto r = collect_finished(report); !r) {
             return tl::unexpected(r.error());
         }
@@ -126,8 +137,18 @@ public:
         if (auto r = recover(report); !r) {
             return tl::unexpected(r.error());
         }
-        if (!draining_) {
+        if (draining_) {
+            if (auto r = release_parked(report); !r) {
+                return tl::unexpected(r.error());
+            }
+        } else {
+            if (auto r = start_parked(report); !r) {
+                return tl::unexpected(r.error());
+            }
             if (auto r = claim(report); !r) {
+                return tl::unexpected(r.error());
+            }
+            if (auto r = claim_ahead(report); !r) {
                 return tl::unexpected(r.error());
             }
         }
@@ -150,6 +171,12 @@ public:
                 return std::optional<time_point>{clock_->now()};
             }
         }
+        if (again_ || (draining_ && !parked_.empty())) {
+            return std::optional<time_point>{clock_->now()};  // a freed slot, or claims to give back
+        }
+        for (const auto& [id, p] : parked_) {
+            consider(p.due);
+        }
         for (const auto& [id, e] : active_) {
             if (e->abandoned) {
                 continue;
@@ -163,6 +190,16 @@ public:
                 return tl::unexpected(eligible.error());
             }
             consider(*eligible);
+            if (const auto ahead = claim_window(); ahead > duration::zero()) {
+                // Runs beyond the last step's window are claimed ahead once it reaches them.
+                auto later = store_->next_eligible_after(last_step_ + ahead);
+                if (!later) {
+                    return tl::unexpected(later.error());
+                }
+                if (*later) {
+                    consider(**later - ahead);
+                }
+            }
         }
         auto lease = store_->next_lease_expiry();
         if (!lease) {
@@ -180,21 +217,32 @@ public:
         drain_deadline_ = deadline;
     }
 
-    /// True once draining and no execution is in flight (abandoned threads aside).
+    /// True once draining, every claim made ahead given back, and no execution in flight
+    /// (abandoned threads aside).
     [[nodiscard]] bool drained() const noexcept {
-        return draining_ && std::all_of(active_.begin(), active_.end(), [](const auto& kv) { return kv.second->abandoned; });
+        return draining_ && parked_.empty() &&
+               std::all_of(active_.begin(), active_.end(), [](const auto& kv) { return kv.second->abandoned; });
     }
 
     /// Cancels a run for an operator. A local execution is asked to stop and ends cancelled; a
-    /// waiting run is cancelled at once; a terminal run is errc::conflict.
+    /// run that has not started (waiting, or claimed ahead) is cancelled at once; a terminal run
+    /// is errc::conflict.
     result<run> cancel(std::string_view id, std::string_view reason) {
         if (auto it = active_.find(std::string(id)); it != active_.end() && !it->second->abandoned) {
             request_stop(*it->second, stop_reason::cancel, clock_->now());
             it->second->cancel_text = std::string(reason);
             return it->second->claimed;
         }
-        return store_->cancel_waiting_run(id, clock_->now(), reason);
+        auto done = store_->cancel_waiting_run(id, clock_->now(), reason);
+        if (done && done->status == run_status::cancelled) {
+            parked_.erase(std::string(id));
+            again_ = true;  // a slot of its schedule may have freed
+        }
+        return done;
     }
+
+    /// Runs claimed ahead of their due time by this dispatcher, not started yet.
+    [[nodiscard]] std::size_t claimed_ahead() const noexcept { return parked_.size(); }
 
     /// Executions in flight in this process (abandoned ones excluded): /v1/status workers.active.
     [[nodiscard]] std::size_t active() const noexcept {
@@ -230,6 +278,13 @@ private:
         std::function<void()> wake;        ///< the host's wake-up; called under `mutex`
         std::function<void()> notify_clock;  ///< tells a manual clock's observers; under `mutex`
         std::atomic<std::size_t> threads{0};
+    };
+
+    /// A run claimed ahead of its due time, waiting for it.
+    struct parked_run {
+        run claimed;                            ///< as claimed (its fencing token)
+        std::shared_ptr<const schedule> sched;  ///< as the claim read it (never null)
+        time_point due{};                       ///< when it becomes eligible: it starts then
     };
 
     // ---- step phases --------------------------------------------------------------------------
@@ -339,6 +394,137 @@ private:
         return {};
     }
 
+    /// The claim-ahead window in effect (see dispatcher_options::claim_ahead).
+    [[nodiscard]] duration claim_window() const noexcept {
+        return std::min(options_.claim_ahead, options_.lease_ttl / 4);
+    }
+
+    /// Starts the runs claimed ahead that are due: marks them running, claim_batch runs per
+    /// durable transaction, and starts each batch's executors once it is committed (so the first
+    /// runs of a burst do not wait for the last ones' writes). A run whose claim is gone
+    /// (cancelled, its schedule deleted, or recovered by another worker) is dropped unstarted.
+    result<void> start_parked(dispatch_report& report) {
+        const auto now = report.at;
+        std::vector<claim_ticket> due;
+        for (const auto& [id, p] : parked_) {
+            if (p.due <= now) {
+                due.push_back(claim_ticket{id, p.claimed.fencing_token});
+            }
+        }
+        if (due.empty()) {
+            return {};
+        }
+        // Oldest first, as claims go: the ledger then follows due times, not run ids.
+        std::stable_sort(due.begin(), due.end(), [&](const claim_ticket& a, const claim_ticket& b) {
+            return parked_.at(a.run).due < parked_.at(b.run).due;
+        });
+        const std::size_t batch = std::max<std::size_t>(options_.claim_batch, 1);
+        for (std::size_t from = 0; from < due.size(); from += batch) {
+            const std::span<const claim_ticket> chunk{due.data() + from, std::min(batch, due.size() - from)};
+            // started_at is the real start (DECISIONS 20): a later batch starts later.
+            const auto at = from == 0 ? now : std::max(now, clock_->now());
+            auto started = store_->start_claimed(chunk, at, options_.lease_ttl);
+            if (!started) {
+                return tl::unexpected(started.error());
+            }
+            for (std::size_t i = 0; i < chunk.size(); ++i) {
+                auto node = parked_.extract(chunk[i].run);
+                if ((*started)[i]) {
+                    start(*(*started)[i], std::move(node.mapped().sched), at);
+                    ++report.claimed;
+                }
+            }
+        }
+        return {};
+    }
+
+    /// Draining: gives back every claim made ahead, so the runs are pending again for whoever
+    /// dispatches next.
+    result<void> release_parked(dispatch_report&) {
+        if (parked_.empty()) {
+            return {};
+        }
+        std::vector<claim_ticket> tickets;
+        for (const auto& [id, p] : parked_) {
+            tickets.push_back(claim_ticket{id, p.claimed.fencing_token});
+        }
+        if (auto r = store_->release_claims(tickets, clock_->now()); !r) {
+            return tl::unexpected(r.error());
+        }
+        parked_.clear();
+        return {};
+    }
+
+    /// Claims, without starting them, the runs that fall due within the claim-ahead window and
+    /// whose overlap decision is `claim` already (see dispatcher_options::claim_ahead).
+    result<void> claim_ahead(dispatch_report& report) {
+        const auto ahead = claim_window();
+        if (ahead <= duration::zero()) {
+            return {};
+        }
+        const auto now = report.at;
+        const auto until = now + ahead;
+        std::size_t capacity = options_.max_workers > active() + parked_.size()
+                                   ? options_.max_workers - active() - parked_.size()
+                                   : 0;
+        while (capacity > 0) {
+            auto eligible = store_->eligible_runs(until, options_.claim_batch);
+            if (!eligible) {
+                return tl::unexpected(eligible.error());
+            }
+            // Runs due by now were decided by claim() and are left waiting; if they fill the
+            // batch, nothing is claimed ahead this step (the due-time claim still happens).
+            std::vector<run_id> ids;
+            std::vector<time_point> due;  // when each becomes eligible: it starts then
+            for (auto& candidate : *eligible) {
+                if (const auto from = eligible_from(candidate); from && *from > now) {
+                    ids.push_back(std::move(candidate.id));
+                    due.push_back(*from);
+                }
+            }
+            if (ids.empty()) {
+                return {};
+            }
+            std::size_t granted = 0;
+            auto decide = [&](const run&, const schedule* s, overlap_state st) noexcept {
+                if (s == nullptr || granted >= capacity) {
+                    return overlap_action::wait;
+                }
+                auto policy = OverlapSet::resolve(s->policy.overlap, s->policy);
+                if (!policy) {
+                    return overlap_action::wait;
+                }
+                // `replace` promises that the newest occurrence wins: a run held ahead could be
+                // cancelled by an older one triggered meanwhile, so it is decided when due.
+                const auto action = std::visit(
+                    [&](const auto& p) {
+                        return p.name == overlap::replace::name ? overlap_action::wait : p.decide(st);
+                    },
+                    *policy);
+                granted += action == overlap_action::claim ? 1 : 0;
+                return action;
+            };
+            auto outcomes = store_->claim_ahead(ids, options_.worker_id, now, until, options_.lease_ttl, decide);
+            if (!outcomes) {
+                return tl::unexpected(outcomes.error());
+            }
+            for (std::size_t i = 0; i < outcomes->size(); ++i) {
+                auto& outcome = (*outcomes)[i];
+                if (outcome.action == overlap_action::claim && outcome.claimed) {
+                    parked_.insert_or_assign(ids[i], parked_run{*std::move(outcome.claimed), std::move(outcome.sched), due[i]});
+                    ++report.claimed_ahead;
+                }
+            }
+            // A short batch means every run in the window was looked at; a batch that claimed
+            // nothing would be looked at again unchanged.
+            if (eligible->size() < options_.claim_batch || granted == 0) {
+                return {};
+            }
+            capacity -= std::min(capacity, granted);
+        }
+        return {};
+    }
+
     /// Claims eligible runs, oldest first, batch by batch while workers are free (see
     /// claim_batch).
     result<void> claim(dispatch_report& report) {
@@ -360,7 +546,8 @@ private:
     /// (more runs may be eligible).
     result<bool> claim_one_batch(dispatch_report& report) {
         const auto now = report.at;
-        const std::size_t capacity = options_.max_workers > active() ? options_.max_workers - active() : 0;
+        const std::size_t busy = active() + parked_.size();  // claims made ahead hold their worker
+        const std::size_t capacity = options_.max_workers > busy ? options_.max_workers - busy : 0;
         if (capacity == 0) {
             return false;
         }
@@ -410,6 +597,16 @@ private:
                     auto it = active_.find(victim);
                     if (it != active_.end() && it->second->reason == stop_reason::none) {
                         request_stop(*it->second, stop_reason::replace, now);
+                        ++report.cancelled;
+                    } else if (parked_.contains(victim)) {
+                        // Claimed ahead under another policy before the schedule became `replace`:
+                        // it has not started, so it ends at once and the slot is free next step.
+                        auto done = store_->cancel_waiting_run(victim, now, "replaced by a newer occurrence");
+                        if (!done) {
+                            return tl::unexpected(done.error());
+                        }
+                        parked_.erase(victim);
+                        again_ = true;
                         ++report.cancelled;
                     }
                 }
@@ -553,6 +750,8 @@ private:
     std::shared_ptr<shared_state> shared_;
     std::shared_ptr<detail::worker_pool> pool_;  ///< threads executions run on, reused
     std::map<std::string, std::shared_ptr<execution>> active_;
+    std::map<std::string, parked_run, std::less<>> parked_;  ///< claimed ahead, by run id
+    bool again_ = false;  ///< a slot freed outside an execution's end: step again at once
     time_point last_step_{};
     bool draining_ = false;
     time_point drain_deadline_{};

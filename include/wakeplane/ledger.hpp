@@ -34,6 +34,7 @@ enum class event_kind {
     run_requeued,              ///< a fresh attempt after a drain interrupted the previous one
     dead_lettered,
     lease_recovered,           ///< an expired lease put back to pending or failed
+    claim_released,            ///< a claim given back unstarted (a drain): the run is pending again
 };
 
 [[nodiscard]] std::string_view to_string(event_kind k) noexcept;

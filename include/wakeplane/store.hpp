@@ -201,6 +201,12 @@ struct claim_outcome {
     std::shared_ptr<const schedule> sched;
 };
 
+/// A claim as its holder knows it: the run and the fencing token the claim gave it.
+struct claim_ticket {
+    run_id run;
+    std::int64_t fencing_token = 0;
+};
+
 /// How a run attempt ended, as its executor (or the dispatcher) reports it.
 struct finish_request {
     run_id run;
@@ -346,7 +352,8 @@ public:
     }
 
     /// Soft delete (DECISIONS 22): the schedule stops and leaves listings, its name becomes free,
-    /// its history stays readable. Its waiting runs (pending, retry_scheduled) end cancelled.
+    /// its history stays readable. Its runs that have not started (pending, retry_scheduled, and
+    /// claimed ahead of their due time) end cancelled.
     result<schedule> delete_schedule(std::string_view id, time_point at) {
         return write([&](auto& tx, auto& events) -> result<schedule> {
             auto current = load_live_schedule(tx, id);
@@ -361,13 +368,16 @@ public:
                 return tl::unexpected(put.error());
             }
             events.push_back(schedule_event(event_kind::schedule_deleted, next, at));
-            auto waiting = tx.runs_of(id, waiting_statuses());
+            static constexpr std::array<run_status, 3> unstarted{run_status::pending, run_status::retry_scheduled,
+                                                                 run_status::claimed};
+            auto waiting = tx.runs_of(id, unstarted);
             if (!waiting) {
                 return tl::unexpected(waiting.error());
             }
             for (const auto& r : *waiting) {
                 run done = r;
                 done.status = run_status::cancelled;
+                done.claim_expires_at.reset();
                 done.error_text = std::string(reasons::schedule_deleted);
                 done.finished_at = at;
                 done.updated_at = at;
@@ -479,7 +489,7 @@ public:
                                     Decide&& decide) {
         return write([&](auto& tx, auto& events) -> result<claim_outcome> {
             std::map<std::string, slot_view, std::less<>> views;
-            return claim_locked(tx, events, views, id, worker, now, ttl,
+            return claim_locked(tx, events, views, id, worker, now, now, ttl,
                                 [&](const run&, const schedule*, overlap_state st) { return decide(st); }, false);
         });
     }
@@ -492,22 +502,88 @@ public:
     template <class Decide>
     result<std::vector<claim_outcome>> claim_runs(std::span<const run_id> ids, std::string_view worker, time_point now,
                                                   duration ttl, Decide&& decide, bool start) {
-        return write([&](auto& tx, auto& events) -> result<std::vector<claim_outcome>> {
-            std::vector<claim_outcome> out;
-            out.reserve(ids.size());
-            std::map<std::string, slot_view, std::less<>> views;  // per schedule, kept up to date in the batch
-            for (const auto& id : ids) {
-                auto one = claim_locked(tx, events, views, id, worker, now, ttl, decide, start);
-                if (!one) {
-                    if (one.error().code != errc::conflict && one.error().code != errc::not_found) {
-                        return tl::unexpected(one.error());
+        return write([&](auto& tx, auto& events) {
+            return claim_each(tx, events, ids, worker, now, now, ttl, decide, start);
+        });
+    }
+
+    /// Claims runs that become eligible by `until` (after `now`) without starting them, in one
+    /// durable transaction: a dispatcher claims what falls due within its claim-ahead window so
+    /// that at the due time only start_claimed() stands between the run and its executor. The
+    /// lease runs from `now`. Decisions are taken as in claim_runs() against the state at `now`,
+    /// with the runs eligible by `until` counted as waiting; only a `claim` decision is acted on,
+    /// any other leaves the run waiting for its due time, when claim_runs() decides again.
+    template <class Decide>
+    result<std::vector<claim_outcome>> claim_ahead(std::span<const run_id> ids, std::string_view worker, time_point now,
+                                                   time_point until, duration ttl, Decide&& decide) {
+        auto claim_only = [&](const run& r, const schedule* s, overlap_state st) {
+            const auto action = decide(r, s, st);
+            return action == overlap_action::claim ? action : overlap_action::wait;
+        };
+        return write([&](auto& tx, auto& events) {
+            return claim_each(tx, events, ids, worker, now, until, ttl, claim_only, false);
+        });
+    }
+
+    /// Marks claimed runs running at `now` with a lease until `now + ttl`, in one durable
+    /// transaction: the start of runs claimed ahead. Each result is the running run, or nullopt
+    /// when the claim is no longer held (cancelled, deleted with its schedule, or recovered
+    /// after its lease expired); its executor must then not start.
+    result<std::vector<std::optional<run>>> start_claimed(std::span<const claim_ticket> tickets, time_point now,
+                                                          duration ttl) {
+        return write([&](auto& tx, auto& events) -> result<std::vector<std::optional<run>>> {
+            std::vector<std::optional<run>> out;
+            out.reserve(tickets.size());
+            for (const auto& t : tickets) {
+                auto r = load_fenced_run(tx, t.run, t.fencing_token, {run_status::claimed});
+                if (!r) {
+                    if (r.error().code != errc::stale_fence && r.error().code != errc::not_found) {
+                        return tl::unexpected(r.error());
                     }
-                    out.push_back(claim_outcome{});
+                    out.emplace_back();
                     continue;
                 }
-                out.push_back(*std::move(one));
+                run next = *r;
+                next.status = run_status::running;
+                next.started_at = now;
+                next.claim_expires_at = now + ttl;
+                next.updated_at = now;
+                if (auto put = tx.put_run(next, *r); !put) {
+                    return tl::unexpected(put.error());
+                }
+                events.push_back(run_event(event_kind::run_started, run_change{.row = next}, now));
+                out.emplace_back(std::move(next));
             }
             return out;
+        });
+    }
+
+    /// Gives claims back unstarted (a draining dispatcher's runs claimed ahead): each run still
+    /// claimed under its ticket is pending again, with the same attempt and fencing token, and a
+    /// `claim_released` event. Returns how many were released; the others were no longer held.
+    result<std::size_t> release_claims(std::span<const claim_ticket> tickets, time_point now) {
+        return write([&](auto& tx, auto& events) -> result<std::size_t> {
+            std::size_t released = 0;
+            for (const auto& t : tickets) {
+                auto r = load_fenced_run(tx, t.run, t.fencing_token, {run_status::claimed});
+                if (!r) {
+                    if (r.error().code != errc::stale_fence && r.error().code != errc::not_found) {
+                        return tl::unexpected(r.error());
+                    }
+                    continue;
+                }
+                run back = *r;
+                back.status = run_status::pending;  // as a recovered claim: eligible again at once
+                back.claimed_by_worker_id.reset();
+                back.claim_expires_at.reset();
+                back.updated_at = now;
+                if (auto put = tx.put_run(back, *r); !put) {
+                    return tl::unexpected(put.error());
+                }
+                events.push_back(run_event(event_kind::claim_released, run_change{.row = back}, now));
+                ++released;
+            }
+            return released;
         });
     }
 
@@ -587,9 +663,10 @@ public:
         });
     }
 
-    /// Cancels a waiting run at once (pending or retry_scheduled → cancelled). A claimed or running
-    /// run is returned unchanged for the caller to stop (its executor then finishes it cancelled);
-    /// a terminal run is errc::conflict.
+    /// Cancels a run that has not started at once (pending, retry_scheduled or claimed →
+    /// cancelled; a claimed run's holder then finds its claim gone and never starts it). A
+    /// running run is returned unchanged for the caller to stop (its executor then finishes it
+    /// cancelled); a terminal run is errc::conflict.
     result<run> cancel_waiting_run(std::string_view id, time_point at, std::string_view reason) {
         return write([&](auto& tx, auto& events) -> result<run> {
             auto r = load_existing_run(tx, id);
@@ -599,11 +676,12 @@ public:
             if (is_terminal(r->status)) {
                 return fail(errc::conflict, "run \"" + r->id + "\" has finished already");
             }
-            if (r->status == run_status::claimed || r->status == run_status::running) {
+            if (r->status == run_status::running) {
                 return *r;
             }
             run done = *r;
             done.status = run_status::cancelled;
+            done.claim_expires_at.reset();
             done.error_text = std::string(reason);
             done.finished_at = at;
             done.updated_at = at;
@@ -900,21 +978,45 @@ private:
         return &views.emplace(r.schedule, std::move(v)).first->second;
     }
 
+    /// Claims `ids` in order inside the caller's transaction (claim_runs, claim_ahead): a run no
+    /// longer waiting, not eligible by `eligible_by` or gone yields an outcome with action wait.
+    template <class Decide>
+    static result<std::vector<claim_outcome>> claim_each(transaction& tx, std::vector<ledger_event>& events,
+                                                         std::span<const run_id> ids, std::string_view worker,
+                                                         time_point now, time_point eligible_by, duration ttl,
+                                                         Decide& decide, bool start) {
+        std::vector<claim_outcome> out;
+        out.reserve(ids.size());
+        std::map<std::string, slot_view, std::less<>> views;  // per schedule, kept up to date in the batch
+        for (const auto& id : ids) {
+            auto one = claim_locked(tx, events, views, id, worker, now, eligible_by, ttl, decide, start);
+            if (!one) {
+                if (one.error().code != errc::conflict && one.error().code != errc::not_found) {
+                    return tl::unexpected(one.error());
+                }
+                out.push_back(claim_outcome{});
+                continue;
+            }
+            out.push_back(*std::move(one));
+        }
+        return out;
+    }
+
     /// The body of a claim (see claim_run), inside the caller's transaction.
     template <class Decide>
     static result<claim_outcome> claim_locked(transaction& tx, std::vector<ledger_event>& events,
                                               std::map<std::string, slot_view, std::less<>>& views, std::string_view id,
-                                              std::string_view worker, time_point now, duration ttl, Decide&& decide,
-                                              bool start) {
+                                              std::string_view worker, time_point now, time_point eligible_by,
+                                              duration ttl, Decide&& decide, bool start) {
         auto loaded = load_existing_run(tx, id);
         if (!loaded) {
             return tl::unexpected(loaded.error());
         }
         const run& r = *loaded;
-        if (!is_eligible(r, now)) {
+        if (!is_eligible(r, eligible_by)) {
             return fail(errc::conflict, "run \"" + r.id + "\" is not waiting to be claimed");
         }
-        auto view = view_of(tx, views, r, now);
+        auto view = view_of(tx, views, r, eligible_by);
         if (!view) {
             return tl::unexpected(view.error());
         }

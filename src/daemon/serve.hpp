@@ -55,6 +55,8 @@ int serve(const config& cfg, Store store, const logger& log, const std::string& 
         options.dispatching.worker_id = cfg.worker_id;
         options.dispatching.lease_ttl = std::chrono::seconds{cfg.lease_ttl_seconds};
         options.planning.lookahead = std::chrono::milliseconds{cfg.planner_lookahead_ms};
+        // What the planner writes ahead is claimed ahead too: at the due time only the start remains.
+        options.dispatching.claim_ahead = options.planning.lookahead;
         options.target_check = [shell = cfg.shell](const target_spec& t) { return shell.check(t); };
         scheduler_type sched{std::move(store), system_clock{}, daemon_executors(cfg), options};
 

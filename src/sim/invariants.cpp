@@ -364,7 +364,10 @@ void invariant_checker::check_rows(const std::function<std::optional<run>(std::s
 
 void invariant_checker::check_horizons(time_point now) {
     for (const auto& [id, lc] : leases_) {
-        const auto horizon = lc.timeout + limits_.stop_grace + limits_.lease_ttl + limits_.lease_ttl / 2 +
+        // A run claimed ahead (by at most the planner's lookahead, capped at a quarter of the
+        // lease) starts that much after its claim.
+        const auto ahead = std::min(limits_.lookahead, limits_.lease_ttl / 4);
+        const auto horizon = ahead + lc.timeout + limits_.stop_grace + limits_.lease_ttl + limits_.lease_ttl / 2 +
                              (excused_ - lc.excused_at_claim);
         if (now > lc.claimed_at + horizon) {
             fail("no run outlives its lease horizon",

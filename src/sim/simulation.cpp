@@ -162,6 +162,7 @@ private:
         d.lease_ttl = lease_ttl;
         d.stop_grace = stop_grace;
         d.max_workers = 1000;  // the workload's concurrency, never the bottleneck
+        d.claim_ahead = lookahead_;  // as the daemon configures it
         return d;
     }
 

@@ -586,6 +586,81 @@ TEMPLATE_TEST_CASE("claims apply the overlap decision inside the transaction", "
     CHECK(fx->claim_run("run_missing", "w", t0, 30s, always(overlap_action::claim)).error().code == errc::not_found);
 }
 
+TEMPLATE_TEST_CASE("a claim made ahead starts at its due time, or is given back unstarted", "[store][claim][ahead]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    for (int i = 0; i < 4; ++i) {
+        REQUIRE(fx->trigger(pending_run(a, "run_" + std::to_string(i), t0 + std::chrono::seconds{i}, t0)).has_value());
+    }
+    std::vector<overlap_state> seen;
+    auto decide = [&](overlap_action act) {
+        return [&seen, act](const run&, const schedule* sc, overlap_state st) noexcept {
+            CHECK(sc != nullptr);
+            seen.push_back(st);
+            return act;
+        };
+    };
+    const std::vector<run_id> ids{"run_1", "run_2", "run_3", "run_missing"};
+    // At t0 with a window to t0+2s: run_1 and run_2 are eligible by then, run_3 is not.
+    auto out = fx->claim_ahead(ids, "w", t0, t0 + 2s, 30s, decide(overlap_action::claim));
+    REQUIRE(out.has_value());
+    REQUIRE(out->size() == 4);
+    CHECK((*out)[0].claimed.has_value());
+    CHECK((*out)[1].claimed.has_value());
+    CHECK_FALSE((*out)[2].claimed.has_value());
+    CHECK_FALSE((*out)[3].claimed.has_value());
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].active == 0);
+    CHECK(seen[1].active == 1);  // run_1's claim holds its slot
+    auto& s = fx.reopen();
+    auto r1 = must_get_run(s, "run_1");
+    CHECK(r1.status == run_status::claimed);
+    CHECK(r1.claimed_by_worker_id == "w");
+    CHECK(r1.claim_expires_at == t0 + 30s);  // the lease runs from the claim
+    CHECK_FALSE(r1.started_at.has_value());
+    CHECK(r1.fencing_token == 1);
+    // A decision other than claim leaves the run waiting, whatever it was.
+    for (auto act : {overlap_action::wait, overlap_action::supersede, overlap_action::cancel_active}) {
+        auto none = s.claim_ahead(std::vector<run_id>{"run_3"}, "w", t0, t0 + 5s, 30s, decide(act));
+        REQUIRE(none.has_value());
+        CHECK((*none)[0].action == overlap_action::wait);
+        CHECK(must_get_run(s, "run_3").status == run_status::pending);
+    }
+    // The start: running from now, with a lease from now; a stale ticket starts nothing.
+    const std::vector<claim_ticket> tickets{{"run_1", 1}, {"run_2", 7}, {"run_0", 0}};
+    auto started = s.start_claimed(tickets, t0 + 1s, 30s);
+    REQUIRE(started.has_value());
+    REQUIRE(started->size() == 3);
+    REQUIRE((*started)[0].has_value());
+    CHECK((*started)[0]->status == run_status::running);
+    CHECK((*started)[0]->started_at == t0 + 1s);
+    CHECK((*started)[0]->claim_expires_at == t0 + 31s);
+    CHECK_FALSE((*started)[1].has_value());  // run_2 holds token 1, not 7
+    CHECK_FALSE((*started)[2].has_value());  // run_0 was never claimed
+    auto& again = fx.reopen();
+    CHECK(must_get_run(again, "run_1").status == run_status::running);
+    CHECK(must_get_run(again, "run_2").status == run_status::claimed);
+    // Given back: pending again with the same attempt and token; a running run is not released.
+    const std::vector<claim_ticket> back{{"run_2", 1}, {"run_1", 1}};
+    CHECK(again.release_claims(back, t0 + 1500ms).value() == 1);
+    auto r2 = must_get_run(again, "run_2");
+    CHECK(r2.status == run_status::pending);
+    CHECK(r2.fencing_token == 1);
+    CHECK(r2.attempt == 1);
+    CHECK_FALSE(r2.claimed_by_worker_id.has_value());
+    CHECK_FALSE(r2.claim_expires_at.has_value());
+    CHECK(must_get_run(again, "run_1").status == run_status::running);
+    auto k = kinds(again);
+    CHECK(std::count(k.begin(), k.end(), "run_claimed") == 2);
+    CHECK(std::count(k.begin(), k.end(), "run_started") == 1);
+    CHECK(k.back() == "claim_released");
+    // Claimed again later (token 2) by whoever dispatches next.
+    auto next = again.claim_run("run_2", "w2", t0 + 2s, 30s, always(overlap_action::claim));
+    REQUIRE(next.has_value());
+    CHECK(next->claimed->fencing_token == 2);
+}
+
 /// The open runs of a schedule as a claim reads them (from the backend's index).
 template <class Store>
 std::vector<open_run> open_runs_now(Store& s, std::string_view schedule) {
@@ -671,25 +746,42 @@ TEMPLATE_TEST_CASE("of concurrent claimers of one run exactly one wins", "[store
     CHECK(events.back().seq == static_cast<std::int64_t>(events.size()));
 }
 
-TEMPLATE_TEST_CASE("cancelling and deleting stop waiting runs", "[store][cancel]", WAKEPLANE_STORE_FIXTURES) {
+TEMPLATE_TEST_CASE("cancelling and deleting stop runs that have not started", "[store][cancel]",
+                   WAKEPLANE_STORE_FIXTURES) {
     TestType fx;
     auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
-    REQUIRE(fx->trigger(pending_run(a, "run_1", t0, t0)).has_value());
-    REQUIRE(fx->trigger(pending_run(a, "run_2", t0 + 1s, t0)).has_value());
-    REQUIRE(fx->trigger(pending_run(a, "run_3", t0 + 2s, t0)).has_value());
+    for (int i = 1; i <= 5; ++i) {
+        REQUIRE(fx->trigger(pending_run(a, "run_" + std::to_string(i), t0 + std::chrono::seconds{i}, t0)).has_value());
+    }
     auto c = fx->cancel_waiting_run("run_1", t0 + 5s, "operator said so");
     REQUIRE(c.has_value());
     CHECK(c->status == run_status::cancelled);
+    // A claimed run has not started: it ends at once, and its holder can no longer start it.
     auto claimed = fx->claim_run("run_2", "w", t0 + 5s, 30s, always(overlap_action::claim)).value().claimed.value();
-    CHECK(fx->cancel_waiting_run("run_2", t0 + 5s, "x").value().status == run_status::claimed);  // caller stops it
+    auto c2 = fx->cancel_waiting_run("run_2", t0 + 5s, "x");
+    REQUIRE(c2.has_value());
+    CHECK(c2->status == run_status::cancelled);
+    CHECK_FALSE(c2->claim_expires_at.has_value());
+    CHECK(fx->start_run("run_2", claimed.fencing_token, t0 + 6s).error().code == errc::stale_fence);
+    // A running run is returned unchanged: the caller stops its execution.
+    auto held = fx->claim_run("run_3", "w", t0 + 5s, 30s, always(overlap_action::claim)).value().claimed.value();
+    REQUIRE(fx->start_run("run_3", held.fencing_token, t0 + 5s).has_value());
+    CHECK(fx->cancel_waiting_run("run_3", t0 + 5s, "x").value().status == run_status::running);
+    // A delete ends the pending and the claimed ones, not the running one.
+    auto held4 = fx->claim_run("run_4", "w", t0 + 5s, 30s, always(overlap_action::claim)).value().claimed.value();
     REQUIRE(fx->delete_schedule("sch_a", t0 + 6s).has_value());
+    CHECK(fx->start_run("run_4", held4.fencing_token, t0 + 6s).error().code == errc::stale_fence);
     auto& s = fx.reopen();
     CHECK(must_get_run(s, "run_1").error_text == "operator said so");
-    CHECK(must_get_run(s, "run_3").status == run_status::cancelled);
-    CHECK(must_get_run(s, "run_3").error_text == "schedule deleted");
-    CHECK(must_get_run(s, "run_2").status == run_status::claimed);
+    CHECK(must_get_run(s, "run_2").error_text == "x");
+    CHECK(must_get_run(s, "run_3").status == run_status::running);
+    for (const auto* id : {"run_4", "run_5"}) {
+        CHECK(must_get_run(s, id).status == run_status::cancelled);
+        CHECK(must_get_run(s, id).error_text == "schedule deleted");
+    }
     CHECK(s.eligible_runs(t0 + 1h, 10).value().empty());
-    CHECK(s.trigger(pending_run(a, "run_4", t0, t0)).error().code == errc::not_found);
+    CHECK(s.next_lease_expiry().value() == t0 + 35s);  // only run_3's lease is left
+    CHECK(s.trigger(pending_run(a, "run_6", t0, t0)).error().code == errc::not_found);
     CHECK(s.cancel_waiting_run("run_missing", t0, "x").error().code == errc::not_found);
 }
 
@@ -720,7 +812,7 @@ TEMPLATE_TEST_CASE("replaying the ledger rebuilds the same projection", "[store]
                    WAKEPLANE_STORE_FIXTURES) {
     TestType fx;
     auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
-    must_create(*fx, interval_schedule("sch_b", "beta", t0 + 1s));
+    auto b = must_create(*fx, interval_schedule("sch_b", "beta", t0 + 1s));
     REQUIRE(fx->apply_plan(std::vector{plan_one(a, "run_1", 60s, t0)}, t0).has_value());
     REQUIRE(fx->trigger(pending_run(a, "run_2", t0 + 2s, t0 + 2s)).has_value());
     auto c = fx->claim_run("run_1", "w", t0 + 3s, 30s, always(overlap_action::claim)).value().claimed.value();
@@ -735,6 +827,18 @@ TEMPLATE_TEST_CASE("replaying the ledger rebuilds the same projection", "[store]
     f.error_text = "boom";
     f.dead_letter_id = "dlq_1";
     REQUIRE(fx->finish_run(f).has_value());
+    // Claims made ahead: one given back, one cancelled, one started.
+    for (int i = 3; i <= 5; ++i) {
+        REQUIRE(fx->trigger(pending_run(b, "run_" + std::to_string(i), t0 + 8s + std::chrono::milliseconds{i}, t0 + 7s))
+                    .has_value());
+    }
+    const std::vector<run_id> ahead{"run_3", "run_4", "run_5"};
+    REQUIRE(fx->claim_ahead(ahead, "w", t0 + 7s, t0 + 9s, 30s,
+                            [](const run&, const schedule*, overlap_state) noexcept { return overlap_action::claim; })
+                .has_value());
+    REQUIRE(fx->release_claims(std::vector<claim_ticket>{{"run_3", 1}}, t0 + 8s).value() == 1);
+    REQUIRE(fx->cancel_waiting_run("run_4", t0 + 8s, "not now").value().status == run_status::cancelled);
+    REQUIRE(fx->start_claimed(std::vector<claim_ticket>{{"run_5", 1}}, t0 + 9s, 30s).value()[0].has_value());
     REQUIRE(fx->pause_schedule("sch_b", t0 + 8s).has_value());
     REQUIRE(fx->delete_schedule("sch_b", t0 + 9s).has_value());
 
