@@ -423,7 +423,7 @@ private:
             const std::span<const claim_ticket> chunk{due.data() + from, std::min(batch, due.size() - from)};
             // started_at is the real start (DECISIONS 20): a later batch starts later.
             const auto at = from == 0 ? now : std::max(now, clock_->now());
-            auto started = store_->start_claimed(chunk, at, options_.lease_ttl);
+            auto started = store_->start_claimed(chunk, at);
             if (!started) {
                 return tl::unexpected(started.error());
             }
@@ -627,7 +627,11 @@ private:
         const auto timeout = std::chrono::seconds{s->policy.timeout_seconds > 0 ? s->policy.timeout_seconds : 300};
         e->sched = std::move(s);
         e->deadline = now + timeout;
+        // Halfway through the lease: a run claimed ahead keeps the lease its claim took.
         e->next_renewal = now + options_.lease_ttl / 2;
+        if (running.claim_expires_at) {
+            e->next_renewal = std::min(*e->next_renewal, *running.claim_expires_at - options_.lease_ttl / 2);
+        }
         active_.emplace(running.id, e);
 
         run_context ctx;

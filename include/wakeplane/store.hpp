@@ -525,12 +525,12 @@ public:
         });
     }
 
-    /// Marks claimed runs running at `now` with a lease until `now + ttl`, in one durable
-    /// transaction: the start of runs claimed ahead. Each result is the running run, or nullopt
-    /// when the claim is no longer held (cancelled, deleted with its schedule, or recovered
-    /// after its lease expired); its executor must then not start.
-    result<std::vector<std::optional<run>>> start_claimed(std::span<const claim_ticket> tickets, time_point now,
-                                                          duration ttl) {
+    /// Marks claimed runs running at `now`, in one durable transaction: the start of runs
+    /// claimed ahead. The lease stays the claim's (its holder renews it halfway through, as any
+    /// lease), so the start does not move the lease index. Each result is the running run, or
+    /// nullopt when the claim is no longer held (cancelled, deleted with its schedule, or
+    /// recovered after its lease expired); its executor must then not start.
+    result<std::vector<std::optional<run>>> start_claimed(std::span<const claim_ticket> tickets, time_point now) {
         return write([&](auto& tx, auto& events) -> result<std::vector<std::optional<run>>> {
             std::vector<std::optional<run>> out;
             out.reserve(tickets.size());
@@ -546,7 +546,6 @@ public:
                 run next = *r;
                 next.status = run_status::running;
                 next.started_at = now;
-                next.claim_expires_at = now + ttl;
                 next.updated_at = now;
                 if (auto put = tx.put_run(next, *r); !put) {
                     return tl::unexpected(put.error());

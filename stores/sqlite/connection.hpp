@@ -25,9 +25,20 @@ namespace wakeplane::stores::sqlite_detail {
     return t ? std::optional<std::int64_t>{to_us(*t)} : std::nullopt;
 }
 
-/// What a connection is opened for. Both get the same pragmas; a reader is also `query_only`,
-/// so a bug can never make it write outside the writer's transaction.
-enum class connection_role { writer, reader };
+/// What a connection is opened for. All get the same pragmas; a reader is also `query_only`,
+/// so a bug can never make it write outside the writer's transaction, and a checkpointer only
+/// copies committed WAL frames into the database file.
+enum class connection_role { writer, reader, checkpointer };
+
+/// Told the WAL's size after each commit of a connection that hands its checkpoints to it.
+class wal_listener {
+public:
+    /// Called on the committing thread, with the connection's lock held: must be quick.
+    virtual void wal_grew(int pages) noexcept = 0;
+
+protected:
+    ~wal_listener() = default;
+};
 
 class connection;
 
@@ -106,6 +117,13 @@ public:
     [[nodiscard]] result<std::int64_t> query_integer(std::string_view sql);
     /// The first column of the first row of `sql` as text.
     [[nodiscard]] result<std::string> query_text(std::string_view sql);
+
+    /// Reports the WAL's size to `listener` after each commit instead of checkpointing on the
+    /// committing thread (SQLite's automatic checkpoint); nullptr restores the automatic one.
+    void hand_checkpoints_to(wal_listener* listener) noexcept;
+    /// A passive checkpoint: copies what committed WAL frames it can into the database file
+    /// without blocking the writer or readers (another checkpoint in progress is no error).
+    [[nodiscard]] result<void> checkpoint_passive();
 
     /// Rows written by the last INSERT or UPDATE.
     [[nodiscard]] std::int64_t changes() const noexcept;

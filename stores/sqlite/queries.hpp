@@ -88,6 +88,11 @@ inline constexpr std::string_view update_run =
     "UPDATE runs SET status = ?2, eligible_us = ?3, lease_us = ?4, record = ?5"
     " WHERE id = ?1 AND schedule_id = ?6 AND occurrence_key = ?7 AND attempt = ?8 AND nominal_us = ?9"
     " AND created_us = ?10";
+/// update_run for a change that keeps eligible_us and lease_us (?3 and ?4 are not used).
+inline constexpr std::string_view update_run_status =
+    "UPDATE runs SET status = ?2, record = ?5"
+    " WHERE id = ?1 AND schedule_id = ?6 AND occurrence_key = ?7 AND attempt = ?8 AND nominal_us = ?9"
+    " AND created_us = ?10";
 inline constexpr std::string_view insert_receipt =
     "INSERT INTO receipts (id, run_id, created_us, record) VALUES (?1, ?2, ?3, ?4)";
 inline constexpr std::string_view insert_dead_letter =

@@ -9,12 +9,14 @@
 
 #include <wakeplane/time.hpp>
 
+#include "checkpointer.hpp"
 #include "connection.hpp"
 #include "migrations.hpp"
 #include "queries.hpp"
 
 namespace wakeplane::stores {
 
+using sqlite_detail::checkpointer;
 using sqlite_detail::connection;
 using sqlite_detail::connection_role;
 using sqlite_detail::from_us;
@@ -271,6 +273,15 @@ constexpr int first_status_column = 7;
 /// time); read connections wait in `idle_readers` between reads, one per concurrent reader.
 struct sqlite_backend::impl {
     impl(sqlite_options opts, connection w) : options(std::move(opts)), writer(std::move(w)) {}
+    impl(const impl&) = delete;
+    impl& operator=(const impl&) = delete;
+    /// The writer stops reporting to the checkpointer before the checkpointer stops.
+    ~impl() {
+        if (checkpoints) {
+            writer.hand_checkpoints_to(nullptr);
+            checkpoints.reset();
+        }
+    }
 
     /// Runs `query(connection&)` on a read connection borrowed from the pool, opened when none is idle.
     template <class Query>
@@ -301,6 +312,7 @@ struct sqlite_backend::impl {
     connection writer;
     std::mutex pool_mutex;
     std::vector<connection> idle_readers;
+    std::unique_ptr<checkpointer> checkpoints;  ///< null with sqlite_options::checkpoint_pages 0
 };
 
 // ---- transaction ---------------------------------------------------------------------------
@@ -515,18 +527,25 @@ result<bool> sqlite_backend::transaction::insert_run(const run& r) {
     return c.changes() == 1;  // 0: the (occurrence, attempt) exists, DO NOTHING applied
 }
 
-result<void> sqlite_backend::transaction::put_run(const run& now, const run& /*before*/) {
+result<void> sqlite_backend::transaction::put_run(const run& now, const run& before) {
     // Every indexed column follows from `now`; the WHERE clause checks the identity instead.
     auto record = encoded("run", now.id, [&] { return encode_run_record(now); });
     if (!record) {
         return tl::unexpected(record.error());
     }
     auto& c = writer();
-    auto st = c.prepare(sql::update_run);
+    // SQLite rewrites the entries of every index on a column the SET clause names, changed or
+    // not: a change that keeps the eligibility and the lease (a start, a finish of a run whose
+    // lease is cleared elsewhere) leaves those two indexes alone.
+    const bool times_kept = eligible_us(now) == eligible_us(before) && lease_us(now) == lease_us(before);
+    auto st = c.prepare(times_kept ? sql::update_run_status : sql::update_run);
     if (!st) {
         return tl::unexpected(st.error());
     }
-    st->bind(1, now.id).bind(2, to_string(now.status)).bind(3, eligible_us(now)).bind(4, lease_us(now));
+    st->bind(1, now.id).bind(2, to_string(now.status));
+    if (!times_kept) {
+        st->bind(3, eligible_us(now)).bind(4, lease_us(now));
+    }
     st->bind(5, *record).bind(6, now.schedule).bind(7, now.occurrence_key).bind(8, now.attempt);
     st->bind(9, to_us(now.nominal_time)).bind(10, to_us(now.created_at));
     if (auto done = st->run(); !done) {
@@ -619,7 +638,20 @@ result<sqlite_backend> sqlite_backend::open(const sqlite_options& options) {
     if (auto migrated = sqlite_detail::migrate(*writer, options.migrate_to); !migrated) {
         return tl::unexpected(migrated.error());
     }
-    return sqlite_backend{std::make_unique<impl>(options, std::move(*writer))};
+    auto state = std::make_unique<impl>(options, std::move(*writer));
+    if (options.checkpoint_pages > 0) {
+        auto own = connection::open(options.path, connection_role::checkpointer, options.busy_timeout);
+        if (!own) {
+            return tl::unexpected(own.error());
+        }
+        state->checkpoints = std::make_unique<checkpointer>(std::move(*own), options.checkpoint_pages);
+        state->writer.hand_checkpoints_to(state->checkpoints.get());
+    }
+    return sqlite_backend{std::move(state)};
+}
+
+std::uint64_t sqlite_backend::background_checkpoints() const {
+    return impl_->checkpoints ? impl_->checkpoints->checkpoints() : 0;
 }
 
 result<sqlite_backend::transaction> sqlite_backend::begin() {

@@ -627,15 +627,15 @@ TEMPLATE_TEST_CASE("a claim made ahead starts at its due time, or is given back 
         CHECK((*none)[0].action == overlap_action::wait);
         CHECK(must_get_run(s, "run_3").status == run_status::pending);
     }
-    // The start: running from now, with a lease from now; a stale ticket starts nothing.
+    // The start: running from now under the claim's lease; a stale ticket starts nothing.
     const std::vector<claim_ticket> tickets{{"run_1", 1}, {"run_2", 7}, {"run_0", 0}};
-    auto started = s.start_claimed(tickets, t0 + 1s, 30s);
+    auto started = s.start_claimed(tickets, t0 + 1s);
     REQUIRE(started.has_value());
     REQUIRE(started->size() == 3);
     REQUIRE((*started)[0].has_value());
     CHECK((*started)[0]->status == run_status::running);
     CHECK((*started)[0]->started_at == t0 + 1s);
-    CHECK((*started)[0]->claim_expires_at == t0 + 31s);
+    CHECK((*started)[0]->claim_expires_at == t0 + 30s);
     CHECK_FALSE((*started)[1].has_value());  // run_2 holds token 1, not 7
     CHECK_FALSE((*started)[2].has_value());  // run_0 was never claimed
     auto& again = fx.reopen();
@@ -838,7 +838,7 @@ TEMPLATE_TEST_CASE("replaying the ledger rebuilds the same projection", "[store]
                 .has_value());
     REQUIRE(fx->release_claims(std::vector<claim_ticket>{{"run_3", 1}}, t0 + 8s).value() == 1);
     REQUIRE(fx->cancel_waiting_run("run_4", t0 + 8s, "not now").value().status == run_status::cancelled);
-    REQUIRE(fx->start_claimed(std::vector<claim_ticket>{{"run_5", 1}}, t0 + 9s, 30s).value()[0].has_value());
+    REQUIRE(fx->start_claimed(std::vector<claim_ticket>{{"run_5", 1}}, t0 + 9s).value()[0].has_value());
     REQUIRE(fx->pause_schedule("sch_b", t0 + 8s).has_value());
     REQUIRE(fx->delete_schedule("sch_b", t0 + 9s).has_value());
 

@@ -26,7 +26,10 @@ struct sqlite_fixture {
     /// A backend on the same file, for wrapping (fault injection); close() the store first, as
     /// another process would find it.
     stores::sqlite_backend open_backend() {
-        auto backend = stores::sqlite_backend::open(stores::sqlite_options{file});
+        stores::sqlite_options o{file};
+        // Background checkpoints every few commits, so every store test also runs beside them.
+        o.checkpoint_pages = 16;
+        auto backend = stores::sqlite_backend::open(o);
         if (!backend) {
             throw std::runtime_error(backend.error().message);
         }

@@ -419,6 +419,50 @@ TEST_CASE("sqlite: concurrent readers see consistent snapshots while a writer co
     CHECK(store->counts(t0).value().runs == 1 + writes);
 }
 
+/// Waits (generously) until the store's background checkpointer has run `n` checkpoints.
+bool checkpointed(stores::sqlite_store& store, std::uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (store.backend().background_checkpoints() < n) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+TEST_CASE("sqlite: a background checkpointer copies the WAL into the database file", "[store][sqlite][checkpoint]") {
+    temp_dir dir;
+    stores::sqlite_options o{dir.path() / "c.db"};
+    SECTION("past the threshold, off the committing thread") {
+        o.checkpoint_pages = 1;  // every commit asks for one
+        auto store = must_open(o);
+        const auto sched = interval_schedule("sch_a", "alpha", t0);
+        REQUIRE(store->create_schedule(sched).has_value());  // the one commit since the open
+        REQUIRE(checkpointed(*store, 1));
+        // That checkpoint has ended and no other runs: the database file alone, without its
+        // WAL, holds the schedule the commit wrote.
+        std::filesystem::copy_file(o.path, dir.path() / "copy.db");
+        auto copy = must_open({dir.path() / "copy.db"});
+        CHECK(copy->get_schedule("sch_a").value().has_value());
+        // Writes and reads go on while checkpoints run; nothing is lost.
+        for (int i = 0; i < 40; ++i) {
+            REQUIRE(store->trigger(pending_run(sched, "run_c" + std::to_string(i), t0 + std::chrono::seconds{i + 1}, t0))
+                        .has_value());
+            REQUIRE(store->counts(t0).value().runs == i + 1);
+        }
+        store.reset();
+        CHECK(must_open(o)->counts(t0).value().runs == 40);
+    }
+    SECTION("not below it, and never with checkpoint_pages 0") {
+        o.checkpoint_pages = GENERATE(0, 1'000'000);
+        auto store = seeded(o);
+        CHECK(store->backend().background_checkpoints() == 0);
+        store.reset();
+        CHECK(must_open(o)->counts(t0).value().runs == 1);
+    }
+}
+
 TEST_CASE("sqlite: a ledger replayed into an empty SQLite file rebuilds the same rows", "[store][sqlite][replay]") {
     temp_dir dir;
     auto source = seeded({dir.path() / "source.db"});

@@ -33,6 +33,10 @@ struct sqlite_options {
     /// The schema version to migrate to, 1 to sqlite_schema_version. Only tests lower it, to
     /// write a file as an older wakeplane would have; the store works at any version, slower.
     int migrate_to = sqlite_schema_version;
+    /// WAL size, in pages, past which a background thread checkpoints the WAL into the database
+    /// file, so that commits never do (docs/storage-sqlite.md). 0: SQLite's own automatic
+    /// checkpoint, on the committing thread, at 1,000 pages.
+    int checkpoint_pages = 1000;
 };
 
 namespace sqlite_detail {
@@ -128,6 +132,9 @@ public:
     result<page<dead_letter>> list_dead_letters(const dead_letter_filter& f, const page_request& p);
     result<std::vector<ledger_event>> read_ledger(const ledger_query& q);
     result<std::int64_t> last_seq();
+    /// Checkpoints the background checkpointer has run so far (sqlite_options::checkpoint_pages;
+    /// always 0 without one).
+    [[nodiscard]] std::uint64_t background_checkpoints() const;
     /// Every count from one consistent snapshot.
     result<store_counts> counts(time_point now);
 
