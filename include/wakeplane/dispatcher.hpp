@@ -405,19 +405,22 @@ private:
     /// (cancelled, its schedule deleted, or recovered by another worker) is dropped unstarted.
     result<void> start_parked(dispatch_report& report) {
         const auto now = report.at;
-        std::vector<claim_ticket> due;
+        std::vector<std::pair<time_point, claim_ticket>> by_due;
         for (const auto& [id, p] : parked_) {
             if (p.due <= now) {
-                due.push_back(claim_ticket{id, p.claimed.fencing_token});
+                by_due.emplace_back(p.due, claim_ticket{id, p.claimed.fencing_token});
             }
         }
-        if (due.empty()) {
+        if (by_due.empty()) {
             return {};
         }
-        // Oldest first, as claims go: the ledger then follows due times, not run ids.
-        std::stable_sort(due.begin(), due.end(), [&](const claim_ticket& a, const claim_ticket& b) {
-            return parked_.at(a.run).due < parked_.at(b.run).due;
-        });
+        // Oldest first, as claims go (then by run id): the ledger follows due times.
+        std::stable_sort(by_due.begin(), by_due.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<claim_ticket> due;
+        due.reserve(by_due.size());
+        for (auto& [at, ticket] : by_due) {
+            due.push_back(std::move(ticket));
+        }
         const std::size_t batch = std::max<std::size_t>(options_.claim_batch, 1);
         for (std::size_t from = 0; from < due.size(); from += batch) {
             const std::span<const claim_ticket> chunk{due.data() + from, std::min(batch, due.size() - from)};

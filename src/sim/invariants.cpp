@@ -219,6 +219,9 @@ void invariant_checker::check_claim(const ledger_event& e, const run& prev, cons
         return;
     }
     claims_.emplace(row.id, row.fencing_token);
+    if (const auto from = eligible_from(prev); from && e.at < *from) {
+        ++claims_ahead_;
+    }
     const schedule& s = schedules_[row.schedule];
     const auto active = active_runs(row.schedule);
     const auto max_concurrency = static_cast<std::size_t>(s.policy.max_concurrency > 0 ? s.policy.max_concurrency : 1);

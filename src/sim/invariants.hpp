@@ -87,6 +87,8 @@ public:
     /// Counters for the summary line.
     [[nodiscard]] std::size_t executions() const noexcept { return executed_.size(); }
     [[nodiscard]] std::size_t occurrences() const noexcept { return occurrence_rows_.size(); }
+    /// Claims made before the run was eligible (a dispatcher's claim-ahead window).
+    [[nodiscard]] std::size_t claims_ahead() const noexcept { return claims_ahead_; }
 
 private:
     /// What one planning pass wrote for one schedule so far (rows and summary before its
@@ -126,6 +128,7 @@ private:
     std::set<std::pair<run_id, std::int64_t>> claims_;
     std::map<std::pair<std::string, std::int64_t>, run_id> executed_;  ///< (occurrence key, attempt) → run
     std::set<std::string> occurrence_rows_;
+    std::size_t claims_ahead_ = 0;
     std::map<schedule_id, plan_batch> batches_;
     std::set<run_id> touched_runs_;
     std::set<schedule_id> touched_schedules_;

@@ -544,9 +544,10 @@ private:
         r.steps = steps_;
         r.occurrences = checker_.occurrences();
         r.executions = checker_.executions();
+        r.claims_ahead = checker_.claims_ahead();
         r.events = checker_.last_seq();
         out_ << "steps " << r.steps << " events " << r.events << " occurrences " << r.occurrences << " executions "
-             << r.executions << "\n";
+             << r.executions << " claimed_ahead " << r.claims_ahead << "\n";
         out_ << "faults: crashes " << tallies_.crashes << " write_failures " << tallies_.write_failures
              << " clock_steps " << tallies_.clock_steps << " operator_actions " << tallies_.operator_actions
              << " dispatcher_pauses " << tallies_.dispatcher_pauses << " stale_token_probes " << tallies_.stale_probes

@@ -38,6 +38,7 @@ struct sim_report {
     std::size_t steps = 0;
     std::size_t occurrences = 0;   ///< nominal occurrences written (run or skipped rows)
     std::size_t executions = 0;
+    std::size_t claims_ahead = 0;  ///< claims made before their run was due
     std::int64_t events = 0;
 };
 
