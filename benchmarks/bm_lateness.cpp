@@ -46,20 +46,6 @@ struct measuring_workflow {
     }
 };
 
-schedule_input every_second(std::string name, time_point anchor) {
-    schedule_input in;
-    in.name = std::move(name);
-    in.timezone = "UTC";
-    in.schedule.kind = "interval";
-    in.schedule.every_seconds = 1;
-    in.schedule.anchor_at = anchor;
-    in.target.kind = "workflow";
-    in.target.workflow_id = "noop";
-    in.policy.overlap = "allow";
-    in.policy.max_concurrency = 10;
-    return in;
-}
-
 /// Runs `schedules` schedules every second until `occurrences` runs have started, then reports
 /// p50/p99/max of started_at - nominal_time over those runs.
 void measure(benchmark::State& state, std::int64_t schedules, std::int64_t occurrences, duration lookahead) {

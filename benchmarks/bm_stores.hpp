@@ -68,6 +68,22 @@ inline schedule bench_schedule(std::int64_t i, time_point next) {
     return s;
 }
 
+/// What a burst is made of: an interval schedule firing every second from `anchor`, with a
+/// workflow target `noop`, overlap `allow` and room for ten runs at once.
+inline schedule_input every_second(std::string name, time_point anchor) {
+    schedule_input in;
+    in.name = std::move(name);
+    in.timezone = "UTC";
+    in.schedule.kind = "interval";
+    in.schedule.every_seconds = 1;
+    in.schedule.anchor_at = anchor;
+    in.target.kind = "workflow";
+    in.target.workflow_id = "noop";
+    in.policy.overlap = "allow";
+    in.policy.max_concurrency = 10;
+    return in;
+}
+
 /// A pending run row like the planner's, unique per (i, round).
 inline run bench_run(std::int64_t i, time_point nominal, std::int64_t round) {
     run r;
