@@ -79,11 +79,13 @@ enum class stop_reason { none, timeout, cancel, replace, shutdown, lost_lease };
 
 /// The dispatcher (ARCHITECTURE "The flow", step 3). step() reads the clock once and, in order:
 /// records executions that ended, enforces timeouts and renews leases, recovers expired leases
-/// of any worker, then claims eligible runs and starts them. A claim is a durable store
-/// transaction that checks overlap and max_concurrency against committed state, and the run is
-/// marked running (also durably) before its executor starts on a pool thread. step()
-/// never sleeps; next_wakeup() says when it has work again, and on_wake() (a callback) signals
-/// an execution that ended so a host loop need not poll.
+/// of any worker, starts the runs it claimed ahead that are due, claims eligible runs and
+/// starts them, and claims ahead the runs due within its claim-ahead window (a draining
+/// dispatcher instead gives those claims back). A claim is a durable store transaction that
+/// checks overlap and max_concurrency against committed state, and the run is marked running
+/// (also durably) before its executor starts on a pool thread. step() never sleeps;
+/// next_wakeup() says when it has work again, and on_wake() (a callback) signals an execution
+/// that ended so a host loop need not poll.
 template <store Store, clock Clock, class OverlapSet = overlap::all, class RetrySet = retry::all>
 class dispatcher {
 public:
@@ -155,9 +157,11 @@ public:
         return report;
     }
 
-    /// When step() has work next: now when an execution ended, else the earliest of a run
-    /// becoming eligible, a timeout, a lease renewal, a stop grace running out and a lease
-    /// (of any worker) expiring. nullopt when nothing is pending at all.
+    /// When step() has work next: now when an execution ended, a slot freed outside one, or
+    /// claims made ahead are to be given back (draining); else the earliest of a run claimed
+    /// ahead falling due, a run becoming eligible, a run entering the claim-ahead window, a
+    /// timeout, a lease renewal, a stop grace running out and a lease (of any worker) expiring.
+    /// nullopt when nothing is pending at all.
     result<std::optional<time_point>> next_wakeup() {
         std::optional<time_point> best;
         auto consider = [&](std::optional<time_point> t) {
@@ -426,7 +430,7 @@ private:
             const std::span<const claim_ticket> chunk{due.data() + from, std::min(batch, due.size() - from)};
             // started_at is the real start (DECISIONS 20): a later batch starts later.
             const auto at = from == 0 ? now : std::max(now, clock_->now());
-            auto started = store_->start_claimed(chunk, at);
+            auto started = store_->start_claimed(chunk, at, options_.lease_ttl);
             if (!started) {
                 return tl::unexpected(started.error());
             }
@@ -586,6 +590,7 @@ private:
         if (!outcomes) {
             return tl::unexpected(outcomes.error());
         }
+        std::vector<run_id> parked_victims;  // cancelled once every claimed run has started
         for (auto& outcome : *outcomes) {
             switch (outcome.action) {
             case overlap_action::claim:
@@ -602,21 +607,24 @@ private:
                         request_stop(*it->second, stop_reason::replace, now);
                         ++report.cancelled;
                     } else if (parked_.contains(victim)) {
-                        // Claimed ahead under another policy before the schedule became `replace`:
-                        // it has not started, so it ends at once and the slot is free next step.
-                        auto done = store_->cancel_waiting_run(victim, now, "replaced by a newer occurrence");
-                        if (!done) {
-                            return tl::unexpected(done.error());
-                        }
-                        parked_.erase(victim);
-                        again_ = true;
-                        ++report.cancelled;
+                        parked_victims.push_back(victim);
                     }
                 }
                 break;
             case overlap_action::wait:
                 break;
             }
+        }
+        // Claimed ahead under another policy before the schedule became `replace`: they have not
+        // started, so they end at once and their slots are free at the next step.
+        for (const auto& victim : parked_victims) {
+            auto done = store_->cancel_waiting_run(victim, now, "replaced by a newer occurrence");
+            if (!done && done.error().code != errc::conflict && done.error().code != errc::not_found) {
+                return tl::unexpected(done.error());  // still parked: its start will find out
+            }
+            parked_.erase(victim);
+            again_ = true;
+            report.cancelled += done ? 1 : 0;
         }
         return full;
     }
@@ -630,7 +638,7 @@ private:
         const auto timeout = std::chrono::seconds{s->policy.timeout_seconds > 0 ? s->policy.timeout_seconds : 300};
         e->sched = std::move(s);
         e->deadline = now + timeout;
-        // Halfway through the lease: a run claimed ahead keeps the lease its claim took.
+        // Halfway through the lease: a run claimed ahead may keep the lease its claim took.
         e->next_renewal = now + options_.lease_ttl / 2;
         if (running.claim_expires_at) {
             e->next_renewal = std::min(*e->next_renewal, *running.claim_expires_at - options_.lease_ttl / 2);

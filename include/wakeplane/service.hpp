@@ -186,6 +186,7 @@ private:
     static void accumulate(dispatch_report& into, const dispatch_report& step) {
         into.at = step.at;
         into.claimed += step.claimed;
+        into.claimed_ahead += step.claimed_ahead;
         into.finished += step.finished;
         into.superseded += step.superseded;
         into.recovered += step.recovered;

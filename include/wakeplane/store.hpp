@@ -159,6 +159,7 @@ concept store_backend = requires(B& b, time_point t, std::string_view id, const 
     { b.next_due_at() } -> std::same_as<result<std::optional<time_point>>>;
     { b.eligible_runs(t, n) } -> std::same_as<result<std::vector<run>>>;
     { b.next_eligible_at() } -> std::same_as<result<std::optional<time_point>>>;
+    { b.next_eligible_after(t) } -> std::same_as<result<std::optional<time_point>>>;
     { b.expired_leases(t, n) } -> std::same_as<result<std::vector<run>>>;
     { b.next_lease_expiry() } -> std::same_as<result<std::optional<time_point>>>;
     { b.list_schedules(sf, pr) } -> std::same_as<result<page<schedule>>>;
@@ -526,11 +527,14 @@ public:
     }
 
     /// Marks claimed runs running at `now`, in one durable transaction: the start of runs
-    /// claimed ahead. The lease stays the claim's (its holder renews it halfway through, as any
-    /// lease), so the start does not move the lease index. Each result is the running run, or
-    /// nullopt when the claim is no longer held (cancelled, deleted with its schedule, or
-    /// recovered after its lease expired); its executor must then not start.
-    result<std::vector<std::optional<run>>> start_claimed(std::span<const claim_ticket> tickets, time_point now) {
+    /// claimed ahead. The lease stays the claim's while at least half of `ttl` is left of it
+    /// (its holder renews it halfway through, as any lease), so a start on time does not move
+    /// the lease index; a later start takes a fresh lease until `now + ttl`. Each result is the
+    /// running run, or nullopt when the claim is no longer held (cancelled, deleted with its
+    /// schedule, recovered, or its lease expired: a run is never started on an expired lease,
+    /// which another worker may be recovering); its executor must then not start.
+    result<std::vector<std::optional<run>>> start_claimed(std::span<const claim_ticket> tickets, time_point now,
+                                                          duration ttl) {
         return write([&](auto& tx, auto& events) -> result<std::vector<std::optional<run>>> {
             std::vector<std::optional<run>> out;
             out.reserve(tickets.size());
@@ -543,10 +547,17 @@ public:
                     out.emplace_back();
                     continue;
                 }
+                if (!r->claim_expires_at || *r->claim_expires_at <= now) {
+                    out.emplace_back();  // expired: left for recovery, which puts it back to pending
+                    continue;
+                }
                 run next = *r;
                 next.status = run_status::running;
                 next.started_at = now;
                 next.updated_at = now;
+                if (*r->claim_expires_at - now < ttl / 2) {
+                    next.claim_expires_at = now + ttl;
+                }
                 if (auto put = tx.put_run(next, *r); !put) {
                     return tl::unexpected(put.error());
                 }
@@ -770,18 +781,9 @@ public:
     result<std::optional<time_point>> next_eligible_at() { return backend_.next_eligible_at(); }
 
     /// The earliest instant strictly after `t` at which a waiting run becomes eligible: the
-    /// dispatcher's next timed wake-up (runs eligible by `t` were considered already).
-    result<std::optional<time_point>> next_eligible_after(time_point t) {
-        if constexpr (requires { backend_.next_eligible_after(t); }) {
-            return backend_.next_eligible_after(t);
-        } else {
-            auto first = backend_.next_eligible_at();
-            if (!first || !*first || **first > t) {
-                return first;
-            }
-            return std::optional<time_point>{};  // cannot look past t: rely on event wake-ups
-        }
-    }
+    /// dispatcher's next timed wake-up (runs eligible by `t` were considered already, and may
+    /// still be waiting on their overlap policy).
+    result<std::optional<time_point>> next_eligible_after(time_point t) { return backend_.next_eligible_after(t); }
     result<std::vector<run>> expired_leases(time_point now, std::size_t limit) {
         return backend_.expired_leases(now, limit);
     }

@@ -431,14 +431,9 @@ result<std::vector<T>> rows_at_or_before(rocksdb::DB& db, scan_floor& floor, cha
     return out;
 }
 
-/// The instant of the first key of an index keyed (instant · id); nullopt when it is empty.
-result<std::optional<time_point>> first_instant(rocksdb::DB& db, scan_floor& floor, char index_tag) {
-    const auto since = floor.start();
-    std::string lower(1, index_tag);
-    std::string upper = layout::prefix_end(lower);
-    range_iterator it{db, rocksdb::ReadOptions{}, std::max(lower, since.key), upper};
-    it.first();
-    raise_to_first(floor, it, upper, since);
+/// The instant after the tag of the key `it` is on (an index keyed by time), or nullopt at the
+/// end of its range.
+result<std::optional<time_point>> instant_here(const range_iterator& it) {
     if (!it.valid()) {
         if (auto st = it.status("scan"); !st) {
             return tl::unexpected(st.error());
@@ -450,6 +445,17 @@ result<std::optional<time_point>> first_instant(rocksdb::DB& db, scan_floor& flo
         return tl::unexpected(field.error());
     }
     return std::optional<time_point>{layout::read_instant(*field)};
+}
+
+/// The instant of the first key of an index keyed (instant · id); nullopt when it is empty.
+result<std::optional<time_point>> first_instant(rocksdb::DB& db, scan_floor& floor, char index_tag) {
+    const auto since = floor.start();
+    std::string lower(1, index_tag);
+    std::string upper = layout::prefix_end(lower);
+    range_iterator it{db, rocksdb::ReadOptions{}, std::max(lower, since.key), upper};
+    it.first();
+    raise_to_first(floor, it, upper, since);
+    return instant_here(it);
 }
 
 /// Walks the listing index under `prefix` (keys prefix · created_at · id) newest first, from
@@ -1390,6 +1396,17 @@ result<std::vector<run>> rocksdb_backend::eligible_runs(time_point now, std::siz
 result<std::optional<time_point>> rocksdb_backend::next_eligible_at() {
     return shielded("next_eligible_at",
                     [&] { return first_instant(*impl_->db, impl_->floor_of(tag::eligible), tag::eligible); });
+}
+
+result<std::optional<time_point>> rocksdb_backend::next_eligible_after(time_point t) {
+    return shielded("next_eligible_after", [&]() -> result<std::optional<time_point>> {
+        // The first key past every instant <= t: the tag, then t + 1 µs (keys order as instants).
+        std::string lower;
+        key_writer{lower, tag::eligible}.instant(t + duration{1});
+        range_iterator it{*impl_->db, rocksdb::ReadOptions{}, lower, layout::prefix_end(std::string(1, tag::eligible))};
+        it.first();
+        return instant_here(it);
+    });
 }
 
 result<std::vector<run>> rocksdb_backend::expired_leases(time_point now, std::size_t limit) {

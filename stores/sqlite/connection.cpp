@@ -186,7 +186,7 @@ result<void> connection::apply_pragmas(connection_role role) {
                                ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
                            : role == connection_role::writer
                                ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
-                               : "PRAGMA synchronous=FULL;";
+                               : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
     rc = sqlite3_exec(db_, settings, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
         return failure(rc, "cannot configure the connection");

@@ -25,9 +25,10 @@ namespace wakeplane::stores::sqlite_detail {
     return t ? std::optional<std::int64_t>{to_us(*t)} : std::nullopt;
 }
 
-/// What a connection is opened for. All get the same pragmas; a reader is also `query_only`,
-/// so a bug can never make it write outside the writer's transaction, and a checkpointer only
-/// copies committed WAL frames into the database file.
+/// What a connection is opened for. All get busy_timeout, journal_mode=WAL, synchronous=FULL and
+/// foreign_keys=ON; a writer also keeps a large page cache; a reader is also `query_only`, so a
+/// bug can never make it write outside the writer's transaction; a checkpointer only copies
+/// committed WAL frames into the database file.
 enum class connection_role { writer, reader, checkpointer };
 
 /// Told the WAL's size after each commit of a connection that hands its checkpoints to it.

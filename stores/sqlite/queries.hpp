@@ -44,6 +44,8 @@ inline constexpr std::string_view eligible_runs =
     "SELECT record FROM runs WHERE eligible_us IS NOT NULL AND eligible_us <= ?1 ORDER BY eligible_us, id LIMIT ?2";
 inline constexpr std::string_view next_eligible =
     "SELECT eligible_us FROM runs WHERE eligible_us IS NOT NULL ORDER BY eligible_us LIMIT 1";
+inline constexpr std::string_view next_eligible_after =
+    "SELECT eligible_us FROM runs WHERE eligible_us IS NOT NULL AND eligible_us > ?1 ORDER BY eligible_us LIMIT 1";
 inline constexpr std::string_view expired_leases =
     "SELECT record FROM runs WHERE lease_us IS NOT NULL AND lease_us <= ?1 ORDER BY lease_us, id LIMIT ?2";
 inline constexpr std::string_view next_lease =

@@ -125,11 +125,16 @@ result<std::optional<T>> first_record(statement& st, Decode&& decode) {
     return std::optional<T>{std::move(*value)};
 }
 
-/// Runs a query whose one column is an optional instant (the earliest of an index).
-result<std::optional<time_point>> first_instant(connection& c, std::string_view query) {
+/// Runs a query whose one column is an optional instant (the earliest of an index), with
+/// `after` bound to ?1 when the query has a lower bound.
+result<std::optional<time_point>> first_instant(connection& c, std::string_view query,
+                                                std::optional<time_point> after = std::nullopt) {
     auto st = c.prepare(query);
     if (!st) {
         return tl::unexpected(st.error());
+    }
+    if (after) {
+        st->bind(1, to_us(*after));
     }
     auto row = st->step();
     if (!row) {
@@ -535,8 +540,8 @@ result<void> sqlite_backend::transaction::put_run(const run& now, const run& bef
     }
     auto& c = writer();
     // SQLite rewrites the entries of every index on a column the SET clause names, changed or
-    // not: a change that keeps the eligibility and the lease (a start, a finish of a run whose
-    // lease is cleared elsewhere) leaves those two indexes alone.
+    // not: a change that keeps the eligibility and the lease (the start of a run claimed ahead)
+    // leaves those two indexes alone.
     const bool times_kept = eligible_us(now) == eligible_us(before) && lease_us(now) == lease_us(before);
     auto st = c.prepare(times_kept ? sql::update_run_status : sql::update_run);
     if (!st) {
@@ -678,6 +683,10 @@ result<std::vector<schedule>> sqlite_backend::due_schedules(time_point now, std:
 
 result<std::optional<time_point>> sqlite_backend::next_due_at() {
     return impl_->read([](connection& c) { return first_instant(c, sql::next_due); });
+}
+
+result<std::optional<time_point>> sqlite_backend::next_eligible_after(time_point t) {
+    return impl_->read([&](connection& c) { return first_instant(c, sql::next_eligible_after, t); });
 }
 
 result<std::vector<run>> sqlite_backend::eligible_runs(time_point now, std::size_t limit) {

@@ -378,3 +378,35 @@ TEMPLATE_TEST_CASE("two dispatchers claiming ahead while the clock moves never e
         CHECK(*r.started_at >= r.due_time);  // never before it was due
     }
 }
+
+TEMPLATE_TEST_CASE("a schedule turned `replace` cancels its run claimed ahead, which never starts",
+                   "[dispatcher][ahead][replace]", WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    manual_clock clock{t0 - 10s};
+    counting exec;
+    exec.hold = clock;
+    auto s = make(fx, clock, exec);
+    auto sc = s->create_schedule(job("flip", "allow", 1)).value();
+    clock.set(t0 - 1s);
+    REQUIRE(s->step().value().dispatched.claimed_ahead == 1);
+    const auto ahead = run_at(*s, sc, t0).id;
+    // Inside the window the schedule becomes `replace` and a run is triggered, due at once.
+    REQUIRE(s->replace_schedule(sc.id, job("flip", "replace", 1)).has_value());
+    clock.set(t0 - 500ms);
+    auto triggered = s->trigger(sc.id, "by hand");
+    REQUIRE(triggered.has_value());
+    auto first = s->dispatch();
+    REQUIRE(first.has_value());
+    CHECK(first->cancelled == 1);
+    CHECK(s->dispatcher().claimed_ahead() == 0);
+    auto cancelled = s->store().get_run(ahead).value().value();
+    CHECK(cancelled.status == run_status::cancelled);
+    CHECK(cancelled.error_text == "replaced by a newer occurrence");
+    CHECK(s->dispatcher().next_wakeup().value() == t0 - 500ms);  // its slot is free: step again at once
+    REQUIRE(s->dispatch().value().claimed == 1);
+    CHECK(s->store().get_run(triggered->id).value()->status == run_status::running);
+    clock.set(t0 + 1s);
+    REQUIRE(s->dispatch().has_value());
+    settle(*s);
+    CHECK(exec.executions() == 1);  // the triggered run only
+}

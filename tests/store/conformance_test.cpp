@@ -629,7 +629,7 @@ TEMPLATE_TEST_CASE("a claim made ahead starts at its due time, or is given back 
     }
     // The start: running from now under the claim's lease; a stale ticket starts nothing.
     const std::vector<claim_ticket> tickets{{"run_1", 1}, {"run_2", 7}, {"run_0", 0}};
-    auto started = s.start_claimed(tickets, t0 + 1s);
+    auto started = s.start_claimed(tickets, t0 + 1s, 30s);
     REQUIRE(started.has_value());
     REQUIRE(started->size() == 3);
     REQUIRE((*started)[0].has_value());
@@ -659,6 +659,36 @@ TEMPLATE_TEST_CASE("a claim made ahead starts at its due time, or is given back 
     auto next = again.claim_run("run_2", "w2", t0 + 2s, 30s, always(overlap_action::claim));
     REQUIRE(next.has_value());
     CHECK(next->claimed->fencing_token == 2);
+    // Never started on an expired lease: another worker may be recovering it.
+    REQUIRE(again.claim_run("run_0", "w", t0 + 1s, 30s, always(overlap_action::claim)).value().claimed);
+    CHECK_FALSE(again.start_claimed(std::vector<claim_ticket>{{"run_0", 1}}, t0 + 31s, 30s).value()[0].has_value());
+    CHECK(must_get_run(again, "run_0").status == run_status::claimed);
+    // A late start, with less than half the TTL left of the claim's lease, takes a fresh one.
+    REQUIRE(again.claim_ahead(std::vector<run_id>{"run_3"}, "w", t0 + 2s, t0 + 3s, 30s,
+                              decide(overlap_action::claim))
+                .value()[0]
+                .claimed);
+    auto late = again.start_claimed(std::vector<claim_ticket>{{"run_3", 1}}, t0 + 20s, 30s);
+    REQUIRE(late.value()[0].has_value());
+    CHECK(late.value()[0]->claim_expires_at == t0 + 50s);
+    CHECK(must_get_run(fx.reopen(), "run_3").claim_expires_at == t0 + 50s);
+}
+
+TEMPLATE_TEST_CASE("the next eligibility after an instant looks past runs that wait", "[store][claim]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(fx->trigger(pending_run(a, "run_" + std::to_string(i), t0 + std::chrono::seconds{5 * i}, t0))
+                    .has_value());
+    }
+    CHECK(fx->next_eligible_after(t0 - 1s).value() == t0);
+    CHECK(fx->next_eligible_after(t0).value() == t0 + 5s);  // run_0, eligible by t0, may be waiting
+    CHECK(fx->next_eligible_after(t0 + 9s).value() == t0 + 10s);
+    CHECK_FALSE(fx->next_eligible_after(t0 + 10s).value().has_value());
+    REQUIRE(fx->claim_run("run_1", "w", t0 + 5s, 30s, always(overlap_action::claim)).value().claimed);
+    auto& s = fx.reopen();
+    CHECK(s.next_eligible_after(t0).value() == t0 + 10s);  // a claimed run is not waiting
 }
 
 /// The open runs of a schedule as a claim reads them (from the backend's index).
@@ -838,7 +868,7 @@ TEMPLATE_TEST_CASE("replaying the ledger rebuilds the same projection", "[store]
                 .has_value());
     REQUIRE(fx->release_claims(std::vector<claim_ticket>{{"run_3", 1}}, t0 + 8s).value() == 1);
     REQUIRE(fx->cancel_waiting_run("run_4", t0 + 8s, "not now").value().status == run_status::cancelled);
-    REQUIRE(fx->start_claimed(std::vector<claim_ticket>{{"run_5", 1}}, t0 + 9s).value()[0].has_value());
+    REQUIRE(fx->start_claimed(std::vector<claim_ticket>{{"run_5", 1}}, t0 + 9s, 30s).value()[0].has_value());
     REQUIRE(fx->pause_schedule("sch_b", t0 + 8s).has_value());
     REQUIRE(fx->delete_schedule("sch_b", t0 + 9s).has_value());
 

@@ -115,6 +115,7 @@ public:
     auto next_due_at() { return inner_.next_due_at(); }
     auto eligible_runs(time_point t, std::size_t n) { return inner_.eligible_runs(t, n); }
     auto next_eligible_at() { return inner_.next_eligible_at(); }
+    auto next_eligible_after(time_point t) { return inner_.next_eligible_after(t); }
     auto expired_leases(time_point t, std::size_t n) { return inner_.expired_leases(t, n); }
     auto next_lease_expiry() { return inner_.next_lease_expiry(); }
     auto list_schedules(const schedule_filter& f, const page_request& p) { return inner_.list_schedules(f, p); }

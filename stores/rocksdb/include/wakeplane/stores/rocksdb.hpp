@@ -116,6 +116,8 @@ public:
     result<std::vector<run>> eligible_runs(time_point now, std::size_t limit);
     /// The earliest eligible time of a waiting run.
     result<std::optional<time_point>> next_eligible_at();
+    /// The earliest eligibility strictly after `t` (runs eligible by `t` may be waiting on overlap).
+    result<std::optional<time_point>> next_eligible_after(time_point t);
     /// Claimed or running runs whose lease expired at or before `now`, by (expiry, id).
     result<std::vector<run>> expired_leases(time_point now, std::size_t limit);
     /// The earliest lease expiry of a claimed or running run.

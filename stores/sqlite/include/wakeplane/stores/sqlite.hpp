@@ -122,6 +122,8 @@ public:
     /// Pending runs due by `now` and retry_scheduled runs available by `now`, by (that time, id).
     result<std::vector<run>> eligible_runs(time_point now, std::size_t limit);
     result<std::optional<time_point>> next_eligible_at();
+    /// The earliest eligibility strictly after `t` (runs eligible by `t` may be waiting on overlap).
+    result<std::optional<time_point>> next_eligible_after(time_point t);
     /// Claimed or running runs whose lease ended by `now`, by (claim_expires_at, id).
     result<std::vector<run>> expired_leases(time_point now, std::size_t limit);
     result<std::optional<time_point>> next_lease_expiry();
