@@ -369,9 +369,7 @@ public:
                 return tl::unexpected(put.error());
             }
             events.push_back(schedule_event(event_kind::schedule_deleted, next, at));
-            static constexpr std::array<run_status, 3> unstarted{run_status::pending, run_status::retry_scheduled,
-                                                                 run_status::claimed};
-            auto waiting = tx.runs_of(id, unstarted);
+            auto waiting = tx.runs_of(id, unstarted_statuses());
             if (!waiting) {
                 return tl::unexpected(waiting.error());
             }
@@ -808,6 +806,13 @@ public:
     /// The statuses of runs waiting for a slot.
     [[nodiscard]] static std::span<const run_status> waiting_statuses() noexcept {
         static constexpr std::array<run_status, 2> s{run_status::pending, run_status::retry_scheduled};
+        return s;
+    }
+    /// The statuses of runs whose execution has not started: waiting, or claimed (ahead of their
+    /// due time, or between a claim and its start). A cancel or a delete ends them at once.
+    [[nodiscard]] static std::span<const run_status> unstarted_statuses() noexcept {
+        static constexpr std::array<run_status, 3> s{run_status::pending, run_status::retry_scheduled,
+                                                     run_status::claimed};
         return s;
     }
 
