@@ -140,7 +140,7 @@ public:
             return tl::unexpected(r.error());
         }
         if (draining_) {
-            if (auto r = release_parked(report); !r) {
+            if (auto r = release_parked(report.at); !r) {
                 return tl::unexpected(r.error());
             }
         } else {
@@ -447,7 +447,7 @@ private:
 
     /// Draining: gives back every claim made ahead, so the runs are pending again for whoever
     /// dispatches next.
-    result<void> release_parked(dispatch_report&) {
+    result<void> release_parked(time_point now) {
         if (parked_.empty()) {
             return {};
         }
@@ -455,7 +455,7 @@ private:
         for (const auto& [id, p] : parked_) {
             tickets.push_back(claim_ticket{id, p.claimed.fencing_token});
         }
-        if (auto r = store_->release_claims(tickets, clock_->now()); !r) {
+        if (auto r = store_->release_claims(tickets, now); !r) {
             return tl::unexpected(r.error());
         }
         parked_.clear();

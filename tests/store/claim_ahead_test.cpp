@@ -25,14 +25,13 @@ namespace {
 
 const time_point t0 = at("2026-03-12T10:00:00Z");
 
-/// Counts executions per (occurrence key, attempt) and when each began; succeeds unless
-/// `hold` says to wait (on the manual clock) until stopped.
+/// Counts executions per (occurrence key, attempt); succeeds unless `hold` says to wait (on the
+/// manual clock) until stopped.
 struct counting {
     static constexpr std::string_view kind = "workflow";
     struct shared_log {
         std::mutex mutex;
         std::multiset<std::pair<std::string, std::int64_t>> seen;
-        std::vector<time_point> began;
     };
     std::shared_ptr<shared_log> log = std::make_shared<shared_log>();
     std::optional<manual_clock> hold;  ///< set: wait on it until the execution is stopped
@@ -41,7 +40,6 @@ struct counting {
         {
             std::lock_guard lock{log->mutex};
             log->seen.emplace(ctx.occurrence_key, ctx.attempt);
-            log->began.push_back(hold ? hold->now() : time_point{});
         }
         if (hold) {
             hold->sleep_until(hold->now() + 24h, ctx.stop);  // real-time ok: a manual clock, simulated time
@@ -80,13 +78,13 @@ std::unique_ptr<sched_t<Fixture>> make(Fixture& fx, manual_clock& clock, countin
     return std::make_unique<sched_t<Fixture>>(std::move(*fx.open()), clock, reg, o);
 }
 
-schedule_input job(std::string name, std::string overlap = "allow", std::int64_t max_concurrency = 3,
-                   std::int64_t every_seconds = 60) {
+/// A minutely workflow schedule from t0.
+schedule_input job(std::string name, std::string overlap = "allow", std::int64_t max_concurrency = 3) {
     schedule_input in;
     in.name = std::move(name);
     in.timezone = "UTC";
     in.schedule.kind = "interval";
-    in.schedule.every_seconds = every_seconds;
+    in.schedule.every_seconds = 60;
     in.schedule.anchor_at = t0;
     in.target.kind = "workflow";
     in.target.workflow_id = "job";
