@@ -99,24 +99,11 @@ constexpr char times_enabled = 1;
 constexpr char times_deleted = 2;
 constexpr char times_has_next = 4;
 constexpr char times_has_last = 8;
-constexpr std::size_t times_size = 1 + 2 * fixed_width;
-}  // namespace
+constexpr std::size_t times_v2_size = 1 + 2 * fixed_width;
+constexpr std::size_t times_size = times_v2_size + fixed_width;
 
-std::string encode_times(const schedule_times& t) {
-    std::string out;
-    out.reserve(times_size);
-    const char flags = static_cast<char>((t.enabled ? times_enabled : 0) | (t.deleted ? times_deleted : 0) |
-                                         (t.next_run_at ? times_has_next : 0) | (t.last_run_at ? times_has_last : 0));
-    key_writer w{out, flags};  // a key_writer starts with one byte: here the flags, not a tag
-    w.instant(t.next_run_at.value_or(time_point{}));
-    w.instant(t.last_run_at.value_or(time_point{}));
-    return out;
-}
-
-std::optional<schedule_times> decode_times(std::string_view value) noexcept {
-    if (value.size() != times_size) {
-        return std::nullopt;
-    }
+/// The flags and instants both layouts share; the caller has checked the size.
+std::optional<schedule_times> decode_times_prefix(std::string_view value) noexcept {
     const auto flags = static_cast<unsigned char>(value.front());
     if ((flags & ~0x0Fu) != 0) {
         return std::nullopt;
@@ -131,6 +118,37 @@ std::optional<schedule_times> decode_times(std::string_view value) noexcept {
         t.last_run_at = read_instant(value.substr(1 + fixed_width, fixed_width));
     }
     return t;
+}
+}  // namespace
+
+std::string encode_times(const schedule_times& t) {
+    std::string out;
+    out.reserve(times_size);
+    const char flags = static_cast<char>((t.enabled ? times_enabled : 0) | (t.deleted ? times_deleted : 0) |
+                                         (t.next_run_at ? times_has_next : 0) | (t.last_run_at ? times_has_last : 0));
+    key_writer w{out, flags};  // a key_writer starts with one byte: here the flags, not a tag
+    w.instant(t.next_run_at.value_or(time_point{}));
+    w.instant(t.last_run_at.value_or(time_point{}));
+    put_big_endian(out, t.record_version);
+    return out;
+}
+
+std::optional<schedule_times> decode_times(std::string_view value) noexcept {
+    if (value.size() != times_size) {
+        return std::nullopt;
+    }
+    auto t = decode_times_prefix(value);
+    if (t) {
+        t->record_version = get_big_endian(value.substr(times_v2_size));
+    }
+    return t;
+}
+
+std::optional<schedule_times> decode_times_v2(std::string_view value) noexcept {
+    if (value.size() != times_v2_size) {
+        return std::nullopt;
+    }
+    return decode_times_prefix(value);
 }
 
 char status_code(run_status s) noexcept {

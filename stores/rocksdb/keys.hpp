@@ -40,9 +40,11 @@ inline constexpr char ledger_by_run = 'N';        ///< esc(run) · seq
 /// The key and value that mark a directory as a Wakeplane store of this layout (tag '#'). Another
 /// value means a layout this build does not know: refused at open rather than misread.
 inline constexpr std::string_view layout_key = "#layout";
-inline constexpr std::string_view layout_version = "2";
+inline constexpr std::string_view layout_version = "3";
 /// The layout before schedule_times existed: opening such a store adds them (see the store).
 inline constexpr std::string_view layout_version_1 = "1";
+/// The layout whose schedule_times had no record version: opening such a store versions them.
+inline constexpr std::string_view layout_version_2 = "2";
 
 /// The width of an encoded instant, sequence number or attempt.
 inline constexpr std::size_t fixed_width = 8;
@@ -90,18 +92,24 @@ private:
 [[nodiscard]] std::int64_t read_seq(std::string_view at) noexcept;
 
 /// The fields of a schedule that move without the rest of it (tag::schedule_times): a planner
-/// pass moves next_run_at and a success moves last_run_at, each with a 17-byte write instead of
+/// pass moves next_run_at and a success moves last_run_at, each with a small write instead of
 /// decoding and rewriting the whole record (about 800 bytes). They override the record's own
 /// members, which keep the values of the last full write. The flags repeat the record's, so that
-/// a move checks them without the record.
+/// a move checks them without the record. The record version names the record's last full write,
+/// so that a reader holding a decoded record can tell, from the times alone, whether it is
+/// still the stored one.
 struct schedule_times {
     bool enabled = false;
     bool deleted = false;
     std::optional<time_point> next_run_at;
     std::optional<time_point> last_run_at;
+    /// Different for every committed full write of one schedule; 0 only in layout 2's values,
+    /// which the store versions when it opens them.
+    std::uint64_t record_version = 0;
 
-    [[nodiscard]] static schedule_times of(const schedule& s) {
-        return {s.enabled, s.deleted, s.next_run_at, s.last_run_at};
+    /// The times of `s` as written in full by a write of record version `version`.
+    [[nodiscard]] static schedule_times of(const schedule& s, std::uint64_t version) {
+        return {s.enabled, s.deleted, s.next_run_at, s.last_run_at, version};
     }
     /// Sets the moving members of `s` (whose flags are the record's own).
     void apply_to(schedule& s) const {
@@ -110,11 +118,13 @@ struct schedule_times {
     }
 };
 
-/// flags (1 enabled, 2 deleted, 4 has next_run_at, 8 has last_run_at) · next · last, 17 bytes;
-/// an absent instant is written as zeros.
+/// flags (1 enabled, 2 deleted, 4 has next_run_at, 8 has last_run_at) · next · last · record
+/// version (uint64 big-endian), 25 bytes; an absent instant is written as zeros.
 [[nodiscard]] std::string encode_times(const schedule_times& t);
-/// nullopt when `value` is not 17 bytes or has unknown flags (corruption).
+/// nullopt when `value` is not 25 bytes or has unknown flags (corruption).
 [[nodiscard]] std::optional<schedule_times> decode_times(std::string_view value) noexcept;
+/// Layout 2's times (17 bytes, no record version), read once by the move to layout 3.
+[[nodiscard]] std::optional<schedule_times> decode_times_v2(std::string_view value) noexcept;
 
 /// The stored code of a run status. Fixed here, apart from the enum's order, so that
 /// reordering run_status in the model cannot silently change what keys mean.

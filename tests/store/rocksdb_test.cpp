@@ -63,6 +63,45 @@ std::string key_of(auto&& write) {
     return k;
 }
 
+/// Schedules of the three kinds a layout migration must carry over: due (with a last run),
+/// paused and deleted, in this order, as read back; the store is closed afterwards.
+std::vector<schedule> due_paused_and_deleted(rocksdb_fixture& fx) {
+    auto a = interval_schedule("sch_a", "alpha", t0);
+    a.last_run_at = t0 - 1h;
+    auto paused = interval_schedule("sch_p", "paused", t0 + 5s);
+    paused.enabled = false;
+    paused.paused_at = t0;
+    REQUIRE(fx->create_schedule(a).has_value());
+    REQUIRE(fx->create_schedule(paused).has_value());
+    REQUIRE(fx->create_schedule(interval_schedule("sch_d", "deleted", t0)).has_value());
+    REQUIRE(fx->delete_schedule("sch_d", t0).has_value());
+    std::vector<schedule> out{fx->get_schedule("sch_a").value().value(), fx->get_schedule("sch_p").value().value(),
+                              fx->get_schedule("sch_d").value().value()};
+    fx.close();
+    return out;
+}
+
+/// After a migration of due_paused_and_deleted()'s store: every schedule reads as before, the
+/// due one alone is due, and the moves work on it (the paused and the deleted one refuse them).
+/// Leaves sch_a moved to t0 + 60s, its last run at t0.
+void check_migrated(stores::rocksdb_store& s, const std::vector<schedule>& before) {
+    for (const auto& sc : before) {
+        CHECK(s.get_schedule(sc.id).value() == sc);
+    }
+    CHECK(s.due_schedules(t0, 10).value() == std::vector{before[0]});
+    auto tx = s.backend().begin();
+    REQUIRE(tx.has_value());
+    CHECK(tx->move_next_run_at("sch_a", t0, t0 + 60s).value());
+    CHECK_FALSE(tx->move_next_run_at("sch_p", t0 + 5s, t0 + 60s).value());
+    CHECK_FALSE(tx->move_next_run_at("sch_d", t0, t0 + 60s).value());
+    CHECK(tx->advance_last_run_at("sch_a", t0).value());
+    REQUIRE(tx->commit().has_value());
+    auto moved = before[0];
+    moved.next_run_at = t0 + 60s;
+    moved.last_run_at = t0;
+    CHECK(s.get_schedule("sch_a").value() == moved);
+}
+
 auto always(overlap_action a) {
     return [a](overlap_state) noexcept { return a; };
 }
@@ -644,19 +683,7 @@ TEST_CASE("rocksdb: paths that cannot hold a store are storage errors that name 
 
 TEST_CASE("rocksdb: a store of layout 1 gets its schedule times keys at the next open", "[store][rocksdb][layout]") {
     rocksdb_fixture fx;
-    auto a = interval_schedule("sch_a", "alpha", t0);
-    a.last_run_at = t0 - 1h;
-    auto paused = interval_schedule("sch_p", "paused", t0 + 5s);
-    paused.enabled = false;
-    paused.paused_at = t0;
-    REQUIRE(fx->create_schedule(a).has_value());
-    REQUIRE(fx->create_schedule(paused).has_value());
-    REQUIRE(fx->create_schedule(interval_schedule("sch_d", "deleted", t0)).has_value());
-    REQUIRE(fx->delete_schedule("sch_d", t0).has_value());
-    const std::vector<schedule> before{fx->get_schedule("sch_a").value().value(),
-                                       fx->get_schedule("sch_p").value().value(),
-                                       fx->get_schedule("sch_d").value().value()};
-    fx.close();
+    const auto before = due_paused_and_deleted(fx);
     {
         // What layout 1 wrote: the same rows (every full write keeps them current) without times
         // keys. A times key no layout-1 writer would leave is planted to show it is replaced.
@@ -679,21 +706,7 @@ TEST_CASE("rocksdb: a store of layout 1 gets its schedule times keys at the next
     CHECK(keys_by_tag(fx.dir.path())[layout::tag::schedule_times] == 1);
 
     fx.store = fx.open();
-    auto& s = *fx.store;
-    for (const auto& sc : before) {
-        CHECK(s.get_schedule(sc.id).value() == sc);
-    }
-    CHECK(s.due_schedules(t0, 10).value() == std::vector{before[0]});
-    // The moves work on the migrated store.
-    {
-        auto tx = s.backend().begin();
-        REQUIRE(tx.has_value());
-        CHECK(tx->move_next_run_at("sch_a", t0, t0 + 60s).value());
-        CHECK_FALSE(tx->move_next_run_at("sch_p", t0 + 5s, t0 + 60s).value());
-        CHECK_FALSE(tx->move_next_run_at("sch_d", t0, t0 + 60s).value());
-        CHECK(tx->advance_last_run_at("sch_a", t0).value());
-        REQUIRE(tx->commit().has_value());
-    }
+    check_migrated(*fx.store, before);
     fx.close();
     auto keys = keys_by_tag(fx.dir.path());
     CHECK(keys[layout::tag::schedule_times] == 3);
@@ -703,6 +716,61 @@ TEST_CASE("rocksdb: a store of layout 1 gets its schedule times keys at the next
     moved.last_run_at = t0;
     CHECK(again.get_schedule("sch_a").value() == moved);
     CHECK(again.due_schedules(t0 + 60s, 10).value() == std::vector{moved});
+}
+
+TEST_CASE("rocksdb: a store of layout 2 gets record versions at the next open", "[store][rocksdb][layout]") {
+    rocksdb_fixture fx;
+    const auto before = due_paused_and_deleted(fx);
+
+    // Layout 2's times values: the same without the trailing 8-byte record version.
+    auto rewrite_times = [&](auto&& change) {
+        rocksdb::DB* raw = nullptr;
+        REQUIRE(rocksdb::DB::Open(rocksdb::Options{}, fx.dir.path().string(), &raw).ok());
+        std::unique_ptr<rocksdb::DB> db{raw};
+        rocksdb::WriteBatch writes;
+        std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+        std::size_t seen = 0;
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            const char tag = it->key()[0];
+            if (tag == layout::tag::schedule_times || tag == layout::tag::due) {
+                REQUIRE(writes.Put(it->key(), change(it->value().ToString())).ok());
+                ++seen;
+            }
+        }
+        REQUIRE(it->status().ok());
+        REQUIRE(seen == 4);  // three times keys, one due entry
+        REQUIRE(writes.Put(std::string(layout::layout_key), std::string(layout::layout_version_2)).ok());
+        REQUIRE(db->Write(rocksdb::WriteOptions{}, &writes).ok());
+    };
+
+    SECTION("every times value gets a version; the schedules read and move as before") {
+        rewrite_times([](std::string v) { return v.substr(0, v.size() - 8); });
+        fx.store = fx.open();
+        check_migrated(*fx.store, before);
+        fx.close();
+        rocksdb::DB* raw = nullptr;
+        REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options{}, fx.dir.path().string(), &raw).ok());
+        std::unique_ptr<rocksdb::DB> db{raw};
+        std::string version;
+        REQUIRE(db->Get(rocksdb::ReadOptions{}, std::string(layout::layout_key), &version).ok());
+        CHECK(version == layout::layout_version);
+        std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            const char tag = it->key()[0];
+            if (tag == layout::tag::schedule_times || tag == layout::tag::due) {
+                auto times = layout::decode_times(it->value().ToString());
+                REQUIRE(times.has_value());
+                CHECK(times->record_version != 0);
+            }
+        }
+    }
+    SECTION("a value that is no layout 2 times value stops the open, naming the migration") {
+        rewrite_times([](std::string v) { return v.substr(0, 3); });
+        auto reopened = stores::rocksdb_backend::open({.path = fx.dir.path()});
+        REQUIRE_FALSE(reopened.has_value());
+        CHECK(reopened.error().code == errc::storage);
+        CHECK_THAT(reopened.error().message, Catch::Contains("layout 3") && Catch::Contains("layout 2 times"));
+    }
 }
 
 TEST_CASE("rocksdb: a schedule without its times key is reported as corrupt", "[store][rocksdb][layout]") {

@@ -23,6 +23,9 @@ struct rocksdb_options {
     /// false: a missing database is errc::storage, for a daemon that must not start on an empty
     /// store because its path was mistyped.
     bool create_if_missing = true;
+    /// How many decoded schedule records the store keeps for the planner's due scans and the
+    /// claims' schedule reads (about 1-2 KiB each); 0 keeps none and decodes every read.
+    std::size_t schedule_cache_entries = 65536;
 };
 
 /// The RocksDB backend. One directory holds one store; RocksDB's lock file refuses a second
