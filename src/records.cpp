@@ -529,9 +529,10 @@ void write_dead_letter(json_writer& w, const dead_letter& d) {
     w.close();
 }
 
-void write_data(json_writer& w, const ledger_event& e) {
+/// The event's payload; `encoded_row`, when given, is encode_run_record() of a run_change's row.
+void write_data(json_writer& w, const ledger_event& e, std::optional<std::string_view> encoded_row = std::nullopt) {
     std::visit(
-        [&w](const auto& p) {
+        [&w, encoded_row](const auto& p) {
             using P = std::decay_t<decltype(p)>;
             w.open();
             if constexpr (std::is_same_v<P, schedule>) {
@@ -539,7 +540,11 @@ void write_data(json_writer& w, const ledger_event& e) {
                 write_schedule(w, p);
             } else if constexpr (std::is_same_v<P, run_change>) {
                 w.key("run");
-                write_run(w, p.row);
+                if (encoded_row) {
+                    w.raw(*encoded_row);
+                } else {
+                    write_run(w, p.row);
+                }
                 w.key("receipts").open_array();
                 for (const auto& rc : p.receipts) {
                     write_receipt(w, rc);
@@ -628,7 +633,8 @@ result<ledger_event> decode_event_data(ledger_event header, std::string_view dat
     });
 }
 
-std::string encode_event(const ledger_event& e) {
+namespace {
+std::string encode_whole_event(const ledger_event& e, std::optional<std::string_view> encoded_row) {
     json_writer w;
     w.open();
     w.key("seq").i64(e.seq).key("at").time(e.at).key("kind").str(to_string(e.kind)).key("schedule_id").str(e.schedule);
@@ -642,9 +648,16 @@ std::string encode_event(const ledger_event& e) {
         w.key("attempt").i64(*e.attempt);
     }
     w.key("data");
-    write_data(w, e);
+    write_data(w, e, encoded_row);
     w.close();
     return w.take();
+}
+}  // namespace
+
+std::string encode_event(const ledger_event& e) { return encode_whole_event(e, std::nullopt); }
+
+std::string encode_event(const ledger_event& e, std::string_view encoded_row) {
+    return encode_whole_event(e, encoded_row);
 }
 
 result<ledger_event> decode_event(std::string_view text) {

@@ -107,6 +107,10 @@ struct ledger_event {
 /// The whole event as one JSON object `{seq, at, kind, schedule_id, run_id?, occurrence_key?,
 /// attempt?, data}` (DECISIONS 28), and back (used by key-value stores).
 [[nodiscard]] std::string encode_event(const ledger_event& e);
+/// The same for an event whose payload is a run_change, with its row already encoded:
+/// `encoded_row` must be encode_run_record() of that row. A store that has just encoded the
+/// row for its own table saves encoding it again.
+[[nodiscard]] std::string encode_event(const ledger_event& e, std::string_view encoded_row);
 [[nodiscard]] result<ledger_event> decode_event(std::string_view json);
 
 }  // namespace wakeplane

@@ -77,7 +77,7 @@ namespace detail {
 
 /// The reason a missed occurrence was not run, per misfire policy (the original's texts for its
 /// two policies; catch_up only skips what exceeds its limit).
-[[nodiscard]] inline std::string skip_reason(std::string_view misfire) {
+[[nodiscard]] inline std::string_view skip_reason(std::string_view misfire) {
     if (misfire == "run_once_if_late") {
         return "skipped due to run_once_if_late policy";
     }
@@ -241,7 +241,7 @@ private:
         const missed all_missed{due.missed};
         const missed to_run = policy ? std::visit([&](const auto& m) { return m.select(all_missed); }, *policy)
                                      : missed{};  // a policy outside the set runs nothing missed
-        const std::string reason = skip_reason(s.policy.misfire);
+        const std::string_view reason = skip_reason(s.policy.misfire);
         for (auto t : due.missed) {
             const bool runs = std::find(to_run.begin(), to_run.end(), t) != to_run.end();
             p.runs.push_back(make_run(s, t, now, runs ? run_status::pending : run_status::skipped, reason));
@@ -250,13 +250,13 @@ private:
             p.runs.push_back(make_run(s, t, now, run_status::pending, reason));
         }
         if (due.unlisted > 0) {
-            p.summary = skipped_summary{due.unlisted, *due.unlisted_first, *due.unlisted_last, reason};
+            p.summary = skipped_summary{due.unlisted, *due.unlisted_first, *due.unlisted_last, std::string(reason)};
             report.summarized += static_cast<std::size_t>(due.unlisted);
         }
         return p;
     }
 
-    run make_run(const schedule& s, time_point nominal, time_point now, run_status status, const std::string& reason) {
+    run make_run(const schedule& s, time_point nominal, time_point now, run_status status, std::string_view reason) {
         run r;
         r.id = ids_->next(id_prefix::run, now);
         r.schedule = s.id;
@@ -266,7 +266,7 @@ private:
         r.status = status;
         r.attempt = 1;
         if (status == run_status::skipped) {
-            r.error_text = reason;
+            r.error_text = std::string(reason);
             r.finished_at = now;
         }
         r.created_at = now;

@@ -420,37 +420,47 @@ result<T> indexed_row(const snapshot_view& v, char row_tag, std::string_view id,
 /// commit follows that snapshot they are the committed times, so the planner's move of a
 /// schedule it has just read (which checks that the schedule is live, enabled and still at the
 /// time the plan started from) takes them from here instead of reading the times key again.
+/// The planner moves schedules in the order the scan returned them, so recall() looks forward
+/// from the last one it found rather than hashing every id; an id it does not find that way is
+/// simply read.
 class due_memo {
 public:
+    using entry = std::pair<std::string, layout::schedule_times>;
+
     /// Replaces what is remembered by `scanned`, read at sequence `seq`; adds to it when the
     /// scans before it read at the same sequence.
-    void remember(rocksdb::SequenceNumber seq, std::vector<std::pair<std::string, layout::schedule_times>>& scanned) {
+    void remember(rocksdb::SequenceNumber seq, std::vector<entry>& scanned) {
         std::lock_guard lock{mutex_};
         if (seq != seq_) {
-            times_.clear();
+            entries_ = std::move(scanned);
             seq_ = seq;
+            next_ = 0;
+            return;
         }
-        for (auto& [id, times] : scanned) {
-            times_.insert_or_assign(std::move(id), times);
-        }
+        std::move(scanned.begin(), scanned.end(), std::back_inserter(entries_));
     }
 
     /// The times of schedule `id` read at `latest`, the sequence of the last commit; nullopt
-    /// when no scan read them there.
-    [[nodiscard]] std::optional<layout::schedule_times> recall(rocksdb::SequenceNumber latest,
-                                                               const std::string& id) const {
+    /// when no scan read them there, or they lie before the last ones recalled.
+    [[nodiscard]] std::optional<layout::schedule_times> recall(rocksdb::SequenceNumber latest, std::string_view id) {
         std::lock_guard lock{mutex_};
         if (latest != seq_) {
             return std::nullopt;
         }
-        const auto it = times_.find(id);
-        return it == times_.end() ? std::nullopt : std::optional<layout::schedule_times>{it->second};
+        for (std::size_t i = next_; i < entries_.size(); ++i) {
+            if (entries_[i].first == id) {
+                next_ = i + 1;
+                return entries_[i].second;
+            }
+        }
+        return std::nullopt;
     }
 
 private:
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     rocksdb::SequenceNumber seq_ = 0;
-    std::unordered_map<std::string, layout::schedule_times> times_;
+    std::vector<entry> entries_;  ///< in scan order
+    std::size_t next_ = 0;        ///< where the next recall starts looking
 };
 
 /// The rows named by an index keyed (instant · id) whose instant is <= now, in key order, at
@@ -471,7 +481,7 @@ result<std::vector<T>> rows_at_or_before(rocksdb::DB& db, scan_floor& floor, cha
     range_iterator it{db, v.options, std::max(std::string(1, index_tag), since.key), upper};
     it.first();
     raise_to_first(floor, it, upper, since);
-    std::vector<std::pair<std::string, layout::schedule_times>> scanned;  // for the memo
+    std::vector<due_memo::entry> scanned;  // for the memo
     for (; it.valid() && out.size() < limit; it.next()) {
         auto id = key_tail(it.key(), 1 + fixed_width);
         if (!id) {
@@ -777,6 +787,12 @@ struct rocksdb_backend::impl {
     index_entries before;
     index_entries after;
     std::array<std::optional<std::string>, queue_tags.size()> lowest_queue_key;  ///< written by the open transaction
+    /// The open transaction's last write of each run it wrote, for row_as_written().
+    std::unordered_map<std::string, run> rows_written;
+    /// The open transaction's last full write of each schedule it wrote, and their record
+    /// version: cached once committed.
+    std::unordered_map<std::string, schedule> schedules_written;
+    std::uint64_t version_written = 0;
 
     /// Marks a new directory as a store of this layout; refuses a store of another layout and
     /// a database that holds someone else's keys.
@@ -987,6 +1003,37 @@ struct rocksdb_backend::impl {
         return times;
     }
 
+    /// After a commit: the schedules it wrote in full go into the cache at the commit's record
+    /// version, as a read would have decoded them (records decode to what was encoded), so that
+    /// a schedule just created or edited is not read and decoded again by the next due scan.
+    void cache_written_schedules() {
+        for (const auto& [id, written] : schedules_written) {
+            schedules.insert(written, version_written);
+        }
+    }
+
+    /// Writes the row of run `r`, and remembers it as the transaction's last write of the run.
+    result<void> put_run_row(const run& r) {
+        key_writer{key, tag::run}.raw(r.id);
+        if (auto put = tx_put(key, encode_run_record(r)); !put) {
+            return put;
+        }
+        rows_written.insert_or_assign(r.id, r);
+        return {};
+    }
+
+    /// The record the open transaction wrote last for run `row.id`, if `row` is that run as
+    /// written: an event about a run carries the row just written, and its JSON is the same.
+    [[nodiscard]] const std::string* row_as_written(const run& row) {
+        const auto it = rows_written.find(row.id);
+        if (it == rows_written.end() || it->second != row) {
+            return nullptr;
+        }
+        key_writer{key, tag::run}.raw(row.id);
+        const auto written = point_writes.find(key);
+        return written == point_writes.end() || !written->second ? nullptr : &*written->second;
+    }
+
     /// The record version of a full write by the open transaction: the sequence number RocksDB
     /// gives this transaction's commit's first key. Only the holder of write_mutex commits, so
     /// it cannot change before that commit, and every commit takes at least one number: two
@@ -999,7 +1046,7 @@ struct rocksdb_backend::impl {
     result<std::optional<layout::schedule_times>> tx_times_as_scanned(std::string_view id) {
         key_writer{key, tag::schedule_times}.raw(id);
         if (!point_writes.contains(key)) {
-            if (auto times = due_times.recall(db->GetLatestSequenceNumber(), std::string(id))) {
+            if (auto times = due_times.recall(db->GetLatestSequenceNumber(), id)) {
                 return std::optional<layout::schedule_times>{*times};
             }
         }
@@ -1139,6 +1186,8 @@ struct rocksdb_backend::impl {
     void reset_working_state() noexcept {
         batch.Clear();
         point_writes.clear();
+        rows_written.clear();
+        schedules_written.clear();
         blind.clear();
         commit_batch.Clear();
         value.Reset();
@@ -1276,7 +1325,12 @@ result<void> rocksdb_backend::transaction::put_schedule(const schedule& s, const
         if (auto put = db_->tx_put(db_->key, encode_schedule_record(s)); !put) {
             return put;
         }
-        return db_->put_times(s.id, layout::schedule_times::of(s, version));
+        if (auto put = db_->put_times(s.id, layout::schedule_times::of(s, version)); !put) {
+            return put;
+        }
+        db_->schedules_written.insert_or_assign(s.id, s);
+        db_->version_written = version;  // the same for every write of the transaction
+        return {};
     });
 }
 
@@ -1357,8 +1411,7 @@ result<bool> rocksdb_backend::transaction::insert_run(const run& r) {
         if (auto moved = db_->move_indexes(); !moved) {
             return tl::unexpected(moved.error());
         }
-        key_writer{db_->key, tag::run}.raw(r.id);
-        if (auto put = db_->tx_put(db_->key, encode_run_record(r)); !put) {
+        if (auto put = db_->put_run_row(r); !put) {
             return tl::unexpected(put.error());
         }
         return true;
@@ -1372,8 +1425,7 @@ result<void> rocksdb_backend::transaction::put_run(const run& r, const run& befo
         if (auto moved = db_->move_indexes(); !moved) {
             return moved;
         }
-        key_writer{db_->key, tag::run}.raw(r.id);
-        return db_->tx_put(db_->key, encode_run_record(r));
+        return db_->put_run_row(r);
     });
 }
 
@@ -1408,20 +1460,22 @@ result<void> rocksdb_backend::transaction::put_dead_letter(const dead_letter& d)
 
 result<void> rocksdb_backend::transaction::append(const ledger_event& e) {
     return shielded("append", [&]() -> result<void> {
-        const std::string seq = std::to_string(e.seq);
+        const auto seq = [&] { return std::to_string(e.seq); };  // for the errors alone
         if (e.seq <= 0) {
-            return fail(errc::storage, "ledger sequence " + seq + " is not positive");
+            return fail(errc::storage, "ledger sequence " + seq() + " is not positive");
         }
-        const std::string overwrite = "ledger entry " + seq + " exists already; ledger entries are never overwritten";
+        const auto overwrite = [&] {
+            return "ledger entry " + seq() + " exists already; ledger entries are never overwritten";
+        };
         if (last_appended_ != 0) {
             // Past the first append, no committed entry lies at or above last_appended_ (checked
             // then), so the next number is fresh without a read: a batch of claims or a planner
             // chunk appends hundreds of events.
             if (e.seq <= last_appended_) {
-                return fail(errc::storage, overwrite);
+                return fail(errc::storage, overwrite());
             }
             if (e.seq != last_appended_ + 1) {
-                return fail(errc::storage, "ledger sequence " + seq + " is not the next one");
+                return fail(errc::storage, "ledger sequence " + seq() + " is not the next one");
             }
         } else {
             // The first append: no committed entry at or after e.seq may exist (one seek, which
@@ -1433,7 +1487,7 @@ result<void> rocksdb_backend::transaction::append(const ledger_event& e) {
                 return st;
             }
             if (later.valid()) {
-                return fail(errc::storage, overwrite);
+                return fail(errc::storage, overwrite());
             }
             if (e.seq > 1) {
                 key_writer{db_->key, tag::ledger}.seq(e.seq - 1);
@@ -1442,12 +1496,17 @@ result<void> rocksdb_backend::transaction::append(const ledger_event& e) {
                     return tl::unexpected(found.error());
                 }
                 if (!*found) {
-                    return fail(errc::storage, "ledger sequence " + seq + " is not the next one");
+                    return fail(errc::storage, "ledger sequence " + seq() + " is not the next one");
                 }
             }
         }
+        std::string encoded = [&] {
+            const auto* change = std::get_if<run_change>(&e.payload);
+            const auto* row = change == nullptr ? nullptr : db_->row_as_written(change->row);
+            return row == nullptr ? encode_event(e) : encode_event(e, *row);
+        }();
         key_writer{db_->key, tag::ledger}.seq(e.seq);
-        if (auto put = db_->tx_put(db_->key, encode_event(e)); !put) {
+        if (auto put = db_->tx_put(db_->key, encoded); !put) {
             return put;
         }
         key_writer{db_->key, tag::ledger_by_schedule}.escaped(e.schedule).seq(e.seq);
@@ -1481,6 +1540,7 @@ result<void> rocksdb_backend::transaction::commit() {
             if (!st.ok()) {
                 return storage_error("commit", st);
             }
+            db_->cache_written_schedules();
         }
         db_->reset_working_state();
         lock_.unlock();

@@ -34,8 +34,9 @@ public:
         if (version == 0) {
             return std::nullopt;
         }
+        const hashed_id key{id};
         std::lock_guard lock{mutex_};
-        const auto it = entries_.find(id);
+        const auto it = entries_.find(key);
         if (it == entries_.end() || it->second.version != version) {
             return std::nullopt;
         }
@@ -47,8 +48,9 @@ public:
         if (version == 0 || capacity_ == 0) {
             return;
         }
+        const hashed_id key{record.id};
         std::lock_guard lock{mutex_};
-        if (auto it = entries_.find(std::string_view{record.id}); it != entries_.end()) {
+        if (auto it = entries_.find(key); it != entries_.end()) {
             // Versions only grow, and a reader may insert an older one after a newer one.
             if (it->second.version < version) {
                 it->second = entry{version, record};
@@ -58,7 +60,7 @@ public:
         if (entries_.size() >= capacity_) {
             entries_.erase(entries_.begin());
         }
-        entries_.emplace(record.id, entry{version, record});
+        entries_.emplace(stored_id{key.hash, record.id}, entry{version, record});
     }
 
     [[nodiscard]] std::size_t size() const {
@@ -71,15 +73,35 @@ private:
         std::uint64_t version;
         schedule record;
     };
-    /// Heterogeneous lookup by string_view, without building a std::string per find.
+    /// Keys carry their hash. libstdc++ keeps no hash codes in the nodes of a map whose hasher
+    /// it takes for cheap (any user-defined one), so every node a lookup walks past had its id
+    /// hashed again: that was most of a lookup. Here the hasher returns the stored code, and the
+    /// lookup key (a string_view with its code, no string built) hashes its id once.
+    struct hashed_id {
+        explicit hashed_id(std::string_view text) : hash(std::hash<std::string_view>{}(text)), id(text) {}
+        std::size_t hash;
+        std::string_view id;
+    };
+    struct stored_id {
+        std::size_t hash;
+        std::string id;
+    };
     struct id_hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+        std::size_t operator()(const hashed_id& k) const noexcept { return k.hash; }
+        std::size_t operator()(const stored_id& k) const noexcept { return k.hash; }
+    };
+    struct id_equal {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const noexcept {
+            return a.hash == b.hash && std::string_view{a.id} == std::string_view{b.id};
+        }
     };
 
     std::size_t capacity_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, entry, id_hash, std::equal_to<>> entries_;
+    std::unordered_map<stored_id, entry, id_hash, id_equal> entries_;
 };
 
 }  // namespace wakeplane::stores::rocksdb_layout

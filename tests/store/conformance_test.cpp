@@ -2,6 +2,7 @@
 #include <wakeplane/store.hpp>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -584,6 +585,35 @@ TEMPLATE_TEST_CASE("claims apply the overlap decision inside the transaction", "
     // Not eligible (not yet due, or no longer waiting): a conflict, nothing written.
     CHECK(fx->claim_run("run_0", "w", t0 + 5s, 30s, always(overlap_action::claim)).error().code == errc::conflict);
     CHECK(fx->claim_run("run_missing", "w", t0, 30s, always(overlap_action::claim)).error().code == errc::not_found);
+}
+
+TEMPLATE_TEST_CASE("each event of a transaction carries its run as it was at that event", "[store][claim][ledger]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    // A claim that also starts writes the run twice in one transaction: the claimed event must
+    // keep the claimed row, though the row stored (and its encoding) is the running one.
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    REQUIRE(fx->trigger(pending_run(a, "run_0", t0, t0)).has_value());
+    const std::vector<run_id> ids{"run_0"};
+    auto claimed = fx->claim_runs(ids, "w", t0 + 1s, 30s,
+                                  [](const run&, const schedule*, overlap_state) { return overlap_action::claim; },
+                                  true);
+    REQUIRE(claimed.has_value());
+    REQUIRE(claimed->size() == 1);
+    auto check = [](auto& s) {
+        std::map<std::string, run_status> status_of_kind;
+        for (const auto& e : ledger(s)) {
+            if (const auto* change = std::get_if<run_change>(&e.payload)) {
+                status_of_kind[std::string(to_string(e.kind))] = change->row.status;
+            }
+        }
+        CHECK(status_of_kind.at("run_triggered") == run_status::pending);
+        CHECK(status_of_kind.at("run_claimed") == run_status::claimed);
+        CHECK(status_of_kind.at("run_started") == run_status::running);
+        CHECK(must_get_run(s, "run_0").status == run_status::running);
+    };
+    check(*fx);
+    check(fx.reopen());
 }
 
 TEMPLATE_TEST_CASE("a claim made ahead starts at its due time, or is given back unstarted", "[store][claim][ahead]",
