@@ -16,7 +16,7 @@ namespace wakeplane::stores::rocksdb_layout {
 /// `ldb scan` output stays readable. Rows are lower case, indexes mostly upper case.
 namespace tag {
 inline constexpr char schedule = 's';          ///< id → schedule record
-inline constexpr char schedule_times = 't';    ///< id → flags · next_run_at · last_run_at (schedule_times)
+inline constexpr char schedule_times = 't';    ///< id → flags · next · last · record version (schedule_times)
 inline constexpr char run = 'r';               ///< id → run record
 inline constexpr char receipt = 'c';           ///< esc(run) · created_at · id → receipt record
 inline constexpr char dead_letter = 'x';       ///< id → dead letter record

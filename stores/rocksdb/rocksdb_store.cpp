@@ -10,6 +10,7 @@
 #include <system_error>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -371,6 +372,7 @@ result<std::optional<schedule>> read_schedule(const snapshot_view& v, std::strin
         }
     }
     key_writer{key, tag::schedule}.raw(id);
+    value.Reset();  // read into once already (RocksDB before 7.4 does not reset it in Get)
     auto st = v.db->Get(v.options, v.db->DefaultColumnFamily(), to_slice(key), &value);
     if (st.IsNotFound()) {
         if (times) {
@@ -427,17 +429,17 @@ class due_memo {
 public:
     using entry = std::pair<std::string, layout::schedule_times>;
 
-    /// Replaces what is remembered by `scanned`, read at sequence `seq`; adds to it when the
-    /// scans before it read at the same sequence.
+    /// Replaces what is remembered by `scanned`, read at sequence `seq`, unless it was read
+    /// before what is remembered (a slow reader's scan). One scan at a time, so that the memo
+    /// stays as small as a scan; the planner applies each chunk before it scans the next.
     void remember(rocksdb::SequenceNumber seq, std::vector<entry>& scanned) {
         std::lock_guard lock{mutex_};
-        if (seq != seq_) {
-            entries_ = std::move(scanned);
-            seq_ = seq;
-            next_ = 0;
+        if (seq < seq_) {
             return;
         }
-        std::move(scanned.begin(), scanned.end(), std::back_inserter(entries_));
+        entries_ = std::move(scanned);
+        seq_ = seq;
+        next_ = 0;
     }
 
     /// The times of schedule `id` read at `latest`, the sequence of the last commit; nullopt
@@ -789,9 +791,9 @@ struct rocksdb_backend::impl {
     std::array<std::optional<std::string>, queue_tags.size()> lowest_queue_key;  ///< written by the open transaction
     /// The open transaction's last write of each run it wrote, for row_as_written().
     std::unordered_map<std::string, run> rows_written;
-    /// The open transaction's last full write of each schedule it wrote, and their record
-    /// version: cached once committed.
-    std::unordered_map<std::string, schedule> schedules_written;
+    /// The schedules the open transaction wrote in full, and their record version: cached once
+    /// committed.
+    std::unordered_set<std::string> schedules_written;
     std::uint64_t version_written = 0;
 
     /// Marks a new directory as a store of this layout; refuses a store of another layout and
@@ -948,8 +950,12 @@ struct rocksdb_backend::impl {
     /// record this transaction has not written: versions are unique among committed writes
     /// alone, since a rolled-back transaction's version is the next one's too.
     result<std::optional<schedule>> tx_schedule(std::string_view id) {
+        // Both keys: a full write that failed between them (for a caller that goes on) has
+        // written the record alone.
         key_writer{key, tag::schedule_times}.raw(id);
-        const bool written_here = point_writes.contains(key);
+        bool written_here = point_writes.contains(key);
+        key_writer{key, tag::schedule}.raw(id);
+        written_here = written_here || point_writes.contains(key);
         auto times = tx_times(id);
         if (!times) {
             return tl::unexpected(times.error());
@@ -1003,22 +1009,35 @@ struct rocksdb_backend::impl {
         return times;
     }
 
-    /// After a commit: the schedules it wrote in full go into the cache at the commit's record
-    /// version, as a read would have decoded them (records decode to what was encoded), so that
-    /// a schedule just created or edited is not read and decoded again by the next due scan.
-    void cache_written_schedules() {
-        for (const auto& [id, written] : schedules_written) {
-            schedules.insert(written, version_written);
+    /// After a commit has landed: the schedules it wrote in full go into the cache at the
+    /// commit's record version, decoded from the record written (not the caller's object: the
+    /// encoding replaces invalid UTF-8, and a read must return what a read from disk would), so
+    /// that a schedule just created or edited is not read back by the next due scan. The cache
+    /// is only a shortcut: a failure here must not turn a landed commit into an error.
+    void cache_written_schedules() noexcept {
+        try {
+            for (const auto& id : schedules_written) {
+                key_writer{key, tag::schedule}.raw(id);
+                const auto written = point_writes.find(key);
+                if (written == point_writes.end() || !written->second) {
+                    continue;
+                }
+                if (auto record = decode_schedule_record(*written->second)) {
+                    schedules.insert(*record, version_written);
+                }
+            }
+        } catch (...) {  // a record not cached is read from the database when next asked for
         }
     }
 
     /// Writes the row of run `r`, and remembers it as the transaction's last write of the run.
     result<void> put_run_row(const run& r) {
+        rows_written.erase(r.id);  // first: a write that fails half-way leaves no stale row here
         key_writer{key, tag::run}.raw(r.id);
         if (auto put = tx_put(key, encode_run_record(r)); !put) {
             return put;
         }
-        rows_written.insert_or_assign(r.id, r);
+        rows_written.emplace(r.id, r);
         return {};
     }
 
@@ -1328,7 +1347,7 @@ result<void> rocksdb_backend::transaction::put_schedule(const schedule& s, const
         if (auto put = db_->put_times(s.id, layout::schedule_times::of(s, version)); !put) {
             return put;
         }
-        db_->schedules_written.insert_or_assign(s.id, s);
+        db_->schedules_written.insert(s.id);
         db_->version_written = version;  // the same for every write of the transaction
         return {};
     });

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,8 +22,10 @@ namespace wakeplane::stores::rocksdb_layout {
 /// another version and misses. Only records read from committed data may be inserted (see the
 /// store), since only committed versions are unique.
 ///
-/// Bounded: past `capacity` entries an insert first drops an arbitrary one. Thread-safe; a
-/// lookup copies the record out under the lock.
+/// Bounded: past `capacity` entries an insert first drops the schedule that entered the cache
+/// first (an id replaced by a newer version keeps its place), so entries nobody reads any more,
+/// a deleted schedule's say, leave in turn. Thread-safe; a lookup copies the record out under
+/// the lock.
 class schedule_cache {
 public:
     /// At most `capacity` records; 0 caches nothing.
@@ -58,9 +61,20 @@ public:
             return;
         }
         if (entries_.size() >= capacity_) {
-            entries_.erase(entries_.begin());
+            // Not entries_.begin(): libstdc++ puts a node that starts a bucket at the front of
+            // its list, so the first entry is mostly the newest, and the cache would keep its
+            // first `capacity` entries for good.
+            entries_.erase(arrivals_.front());
+            arrivals_.pop_front();
         }
-        entries_.emplace(stored_id{key.hash, record.id}, entry{version, record});
+        stored_id stored{key.hash, record.id};
+        arrivals_.push_back(stored);
+        try {
+            entries_.emplace(std::move(stored), entry{version, record});
+        } catch (...) {
+            arrivals_.pop_back();  // every id in arrivals_ stays in entries_, and the reverse
+            throw;
+        }
     }
 
     [[nodiscard]] std::size_t size() const {
@@ -102,6 +116,7 @@ private:
     std::size_t capacity_;
     mutable std::mutex mutex_;
     std::unordered_map<stored_id, entry, id_hash, id_equal> entries_;
+    std::deque<stored_id> arrivals_;  ///< the ids of entries_, oldest first
 };
 
 }  // namespace wakeplane::stores::rocksdb_layout

@@ -92,11 +92,26 @@ TEST_CASE("rocksdb: the schedule cache answers only for the version it holds", "
         CHECK_FALSE(cache.find("sch_b", 0).has_value());
         CHECK(cache.size() == 1);
     }
-    SECTION("past its capacity it drops an entry before adding one") {
+    SECTION("past its capacity it drops the entry that came in first") {
         cache.insert(interval_schedule("sch_b", "beta", t0), 3);
-        cache.insert(interval_schedule("sch_c", "gamma", t0), 4);
+        cache.insert(interval_schedule("sch_c", "gamma", t0), 4);  // sch_a leaves
         CHECK(cache.size() == 2);
+        CHECK_FALSE(cache.find("sch_a", 7).has_value());
+        CHECK(cache.find("sch_b", 3).has_value());
         CHECK(cache.find("sch_c", 4).has_value());
+        // A newer version keeps its entry's place: sch_b is still the first to leave.
+        cache.insert(interval_schedule("sch_b", "beta-2", t0), 5);
+        cache.insert(interval_schedule("sch_d", "delta", t0), 6);
+        CHECK_FALSE(cache.find("sch_b", 5).has_value());
+        CHECK(cache.find("sch_c", 4).has_value());
+        CHECK(cache.find("sch_d", 6).has_value());
+        // Many more than it holds: it keeps the last two.
+        for (int i = 0; i < 100; ++i) {
+            cache.insert(interval_schedule("sch_" + std::to_string(i), "n", t0), 10 + i);
+        }
+        CHECK(cache.size() == 2);
+        CHECK(cache.find("sch_98", 108).has_value());
+        CHECK(cache.find("sch_99", 109).has_value());
     }
     SECTION("capacity 0 keeps nothing") {
         layout::schedule_cache none{0};
@@ -175,6 +190,19 @@ TEST_CASE("rocksdb: a cached schedule is never read after it is rewritten", "[st
         for (const auto& read : every_read(s, "sch_a")) {
             CHECK(read == moved);
         }
+    }
+    SECTION("a record written with invalid UTF-8 reads as a read from disk gives it") {
+        // The encoding replaces each invalid byte by U+FFFD; the cache must not keep the
+        // caller's bytes, or a read would depend on whether the record was cached.
+        auto odd = a;
+        odd.name = "alpha-\xFF";
+        odd.updated_at = t0 + 6s;
+        REQUIRE(s.update_schedule(odd).has_value());
+        const auto cached_reads = every_read(s, "sch_a");
+        CHECK(cached_reads.front().name == "alpha-\xEF\xBF\xBD");
+        store.reset();
+        store = open_with_cache(dir.path(), cached);
+        CHECK(every_read(*store, "sch_a") == cached_reads);
     }
     SECTION("pause, resume and delete") {
         REQUIRE(s.pause_schedule("sch_a", t0 + 3s).has_value());

@@ -45,6 +45,39 @@ std::map<char, std::size_t> keys_by_tag(const std::filesystem::path& dir) {
     return out;
 }
 
+/// Checks a closed store's schedule times as layout 3 has them: the layout key says 3, every
+/// times value (`t`, and the due entries' values) has a record version, and every due entry's
+/// value is its schedule's `t` value, which the planner's moves rely on (the due memo).
+void check_times_of_layout_3(const std::filesystem::path& dir) {
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options{}, dir.string(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db{raw};
+    std::string version;
+    REQUIRE(db->Get(rocksdb::ReadOptions{}, std::string(layout::layout_key), &version).ok());
+    CHECK(version == layout::layout_version);
+    std::map<std::string, std::string> times_of;  // schedule id → its t value
+    std::vector<std::pair<std::string, std::string>> due;  // (schedule id, due value)
+    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const std::string key = it->key().ToString();
+        if (key[0] != layout::tag::schedule_times && key[0] != layout::tag::due) {
+            continue;
+        }
+        auto times = layout::decode_times(it->value().ToString());
+        REQUIRE(times.has_value());
+        CHECK(times->record_version != 0);
+        if (key[0] == layout::tag::schedule_times) {
+            times_of[key.substr(1)] = it->value().ToString();
+        } else {
+            due.emplace_back(key.substr(1 + layout::fixed_width), it->value().ToString());
+        }
+    }
+    REQUIRE(it->status().ok());
+    for (const auto& [id, value] : due) {
+        CHECK(times_of.at(id) == value);
+    }
+}
+
 /// Writes one key into a new raw RocksDB database at `dir`.
 void raw_put(const std::filesystem::path& dir, std::string_view key, std::string_view value) {
     rocksdb::DB* raw = nullptr;
@@ -619,6 +652,7 @@ TEST_CASE("rocksdb: indexes follow every transition exactly as the reference sto
         open_runs += ids.size();
     }
     fx.store.reset();
+    check_times_of_layout_3(fx.dir.path());
     auto keys = keys_by_tag(fx.dir.path());
     namespace tag = layout::tag;
     CHECK(keys[tag::due] == disk.due.size());
@@ -708,6 +742,7 @@ TEST_CASE("rocksdb: a store of layout 1 gets its schedule times keys at the next
     fx.store = fx.open();
     check_migrated(*fx.store, before);
     fx.close();
+    check_times_of_layout_3(fx.dir.path());
     auto keys = keys_by_tag(fx.dir.path());
     CHECK(keys[layout::tag::schedule_times] == 3);
     auto& again = fx.reopen();
@@ -748,21 +783,7 @@ TEST_CASE("rocksdb: a store of layout 2 gets record versions at the next open", 
         fx.store = fx.open();
         check_migrated(*fx.store, before);
         fx.close();
-        rocksdb::DB* raw = nullptr;
-        REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options{}, fx.dir.path().string(), &raw).ok());
-        std::unique_ptr<rocksdb::DB> db{raw};
-        std::string version;
-        REQUIRE(db->Get(rocksdb::ReadOptions{}, std::string(layout::layout_key), &version).ok());
-        CHECK(version == layout::layout_version);
-        std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
-        for (it->SeekToFirst(); it->Valid(); it->Next()) {
-            const char tag = it->key()[0];
-            if (tag == layout::tag::schedule_times || tag == layout::tag::due) {
-                auto times = layout::decode_times(it->value().ToString());
-                REQUIRE(times.has_value());
-                CHECK(times->record_version != 0);
-            }
-        }
+        check_times_of_layout_3(fx.dir.path());
     }
     SECTION("a value that is no layout 2 times value stops the open, naming the migration") {
         rewrite_times([](std::string v) { return v.substr(0, 3); });

@@ -24,7 +24,8 @@ struct rocksdb_options {
     /// store because its path was mistyped.
     bool create_if_missing = true;
     /// How many decoded schedule records the store keeps for the planner's due scans and the
-    /// claims' schedule reads (about 1-2 KiB each); 0 keeps none and decodes every read.
+    /// claims' schedule reads (about 1 KiB each, so up to 64 MiB at the default); 0 keeps none
+    /// and decodes every read.
     std::size_t schedule_cache_entries = 65536;
 };
 
