@@ -418,7 +418,7 @@ result<T> indexed_row(const snapshot_view& v, char row_tag, std::string_view id,
     return std::move(**row);
 }
 
-/// The times the latest due scans read, with the sequence number of their snapshot. Until a
+/// The times the latest due scan read, with the sequence number of its snapshot. Until a
 /// commit follows that snapshot they are the committed times, so the planner's move of a
 /// schedule it has just read (which checks that the schedule is live, enabled and still at the
 /// time the plan started from) takes them from here instead of reading the times key again.
@@ -766,7 +766,7 @@ struct rocksdb_backend::impl {
 
     std::unique_ptr<rocksdb::DB> db;
     layout::schedule_cache schedules;  ///< decoded records of committed schedules
-    due_memo due_times;                ///< the times the latest due scans read
+    due_memo due_times;                ///< the times the latest due scan read
     rocksdb::WriteOptions durable;  ///< sync: a commit is on disk before it returns
     rocksdb::ReadOptions latest;    ///< the transaction's reads: the latest committed data
     std::mutex write_mutex;         ///< held by the open transaction

@@ -16,8 +16,8 @@ namespace wakeplane::stores::rocksdb_layout {
 
 /// Schedule records as decoded, each with the record version (schedule_times::record_version)
 /// it was decoded from. A planner pass reads every due schedule, and a claim the schedule of
-/// every run it claims; decoding the same 800 bytes of JSON again each time was a fifth of a
-/// pass. The times keys carry the version, so a reader that holds them asks for (id, version)
+/// every run it claims; reading and decoding the same 800 bytes of JSON each time was a fifth
+/// of a pass. The times keys carry the version, so a reader that holds them asks for (id, version)
 /// and gets either the record that version names or nothing: a record rewritten since has
 /// another version and misses. Only records read from committed data may be inserted (see the
 /// store), since only committed versions are unique.
@@ -61,9 +61,8 @@ public:
             return;
         }
         if (entries_.size() >= capacity_) {
-            // Not entries_.begin(): libstdc++ puts a node that starts a bucket at the front of
-            // its list, so the first entry is mostly the newest, and the cache would keep its
-            // first `capacity` entries for good.
+            // Not entries_.begin(): which entry that is follows the hash table's bucket lists
+            // (in libstdc++ often the newest), and the cache could keep its first entries for good.
             entries_.erase(arrivals_.front());
             arrivals_.pop_front();
         }
