@@ -791,10 +791,8 @@ struct rocksdb_backend::impl {
     std::array<std::optional<std::string>, queue_tags.size()> lowest_queue_key;  ///< written by the open transaction
     /// The open transaction's last write of each run it wrote, for row_as_written().
     std::unordered_map<std::string, run> rows_written;
-    /// The schedules the open transaction wrote in full, and their record version: cached once
-    /// committed.
+    /// The schedules the open transaction wrote in full: cached once committed.
     std::unordered_set<std::string> schedules_written;
-    std::uint64_t version_written = 0;
 
     /// Marks a new directory as a store of this layout; refuses a store of another layout and
     /// a database that holds someone else's keys.
@@ -1014,7 +1012,7 @@ struct rocksdb_backend::impl {
     /// encoding replaces invalid UTF-8, and a read must return what a read from disk would), so
     /// that a schedule just created or edited is not read back by the next due scan. The cache
     /// is only a shortcut: a failure here must not turn a landed commit into an error.
-    void cache_written_schedules() noexcept {
+    void cache_written_schedules(std::uint64_t version) noexcept {
         try {
             for (const auto& id : schedules_written) {
                 key_writer{key, tag::schedule}.raw(id);
@@ -1023,7 +1021,7 @@ struct rocksdb_backend::impl {
                     continue;
                 }
                 if (auto record = decode_schedule_record(*written->second)) {
-                    schedules.insert(*record, version_written);
+                    schedules.insert(*record, version);
                 }
             }
         } catch (...) {  // a record not cached is read from the database when next asked for
@@ -1348,7 +1346,6 @@ result<void> rocksdb_backend::transaction::put_schedule(const schedule& s, const
             return put;
         }
         db_->schedules_written.insert(s.id);
-        db_->version_written = version;  // the same for every write of the transaction
         return {};
     });
 }
@@ -1554,12 +1551,13 @@ result<void> rocksdb_backend::transaction::commit() {
             if (!sorted) {
                 return tl::unexpected(sorted.error());
             }
+            const std::uint64_t version = db_->record_version();  // what this transaction's writes carry
             const auto st = db_->db->Write(db_->durable, *sorted);
             db_->lower_floors();
             if (!st.ok()) {
                 return storage_error("commit", st);
             }
-            db_->cache_written_schedules();
+            db_->cache_written_schedules(version);
         }
         db_->reset_working_state();
         lock_.unlock();
