@@ -341,6 +341,32 @@ result<std::optional<T>> read_row(rocksdb::DB& db, const rocksdb::ReadOptions& o
     return std::optional<T>{std::move(*row)};
 }
 
+/// Schedule `id` from what was read of it: its times (nullopt: no times key) and its record
+/// (nullopt: no record key). Either without the other is corruption. A decoded record goes
+/// into `learn` when given (the caller read committed data), and the times are applied.
+result<std::optional<schedule>> schedule_from(std::string_view id, std::optional<layout::schedule_times> times,
+                                              std::optional<std::string_view> record,
+                                              layout::schedule_cache* learn) {
+    if (!record) {
+        if (times) {
+            return fail(errc::storage, "rocksdb store: schedule \"" + std::string(id) + "\" has times but no record");
+        }
+        return std::optional<schedule>{};
+    }
+    if (!times) {
+        return fail(errc::storage, "rocksdb store: schedule \"" + std::string(id) + "\" has no times key");
+    }
+    auto row = decode_schedule_record(*record);
+    if (!row) {
+        return tl::unexpected(row.error());
+    }
+    if (learn != nullptr) {
+        learn->insert(*row, times->record_version);
+    }
+    times->apply_to(*row);
+    return std::optional<schedule>{std::move(*row)};
+}
+
 /// Schedule `id` of the snapshot: its record with the moving members of its times applied;
 /// nullopt when absent. `known` is its times when the caller read them already (the due index
 /// carries them), else they come from the times key. The record comes from the cache when it
@@ -374,27 +400,11 @@ result<std::optional<schedule>> read_schedule(const snapshot_view& v, std::strin
     key_writer{key, tag::schedule}.raw(id);
     value.Reset();  // read into once already (RocksDB before 7.4 does not reset it in Get)
     auto st = v.db->Get(v.options, v.db->DefaultColumnFamily(), to_slice(key), &value);
-    if (st.IsNotFound()) {
-        if (times) {
-            return fail(errc::storage, "rocksdb store: schedule \"" + std::string(id) + "\" has times but no record");
-        }
-        return std::optional<schedule>{};
-    }
-    if (!st.ok()) {
+    if (!st.ok() && !st.IsNotFound()) {
         return storage_error("read", st);
     }
-    if (!times) {
-        return fail(errc::storage, "rocksdb store: schedule \"" + std::string(id) + "\" has no times key");
-    }
-    auto row = decode_schedule_record(to_view(value));
-    if (!row) {
-        return tl::unexpected(row.error());
-    }
-    if (v.schedules != nullptr) {
-        v.schedules->insert(*row, times->record_version);  // committed data: its version is unique
-    }
-    times->apply_to(*row);
-    return std::optional<schedule>{std::move(*row)};
+    // Committed data: its version is unique, so the record may be cached.
+    return schedule_from(id, times, st.ok() ? std::optional{to_view(value)} : std::nullopt, v.schedules);
 }
 
 /// Reads the row an index entry names; a missing row is corruption (indexes and rows are
@@ -969,24 +979,8 @@ struct rocksdb_backend::impl {
         if (!found) {
             return tl::unexpected(found.error());
         }
-        if (!*found) {
-            if (*times) {
-                return fail(errc::storage, "rocksdb store: schedule \"" + std::string(id) + "\" has times but no record");
-            }
-            return std::optional<schedule>{};
-        }
-        if (!*times) {
-            return fail(errc::storage, "rocksdb store: schedule \"" + std::string(id) + "\" has no times key");
-        }
-        auto row = decode_schedule_record(to_view(value));
-        if (!row) {
-            return tl::unexpected(row.error());
-        }
-        if (!written_here) {
-            schedules.insert(*row, (*times)->record_version);
-        }
-        (*times)->apply_to(*row);
-        return std::optional<schedule>{std::move(*row)};
+        return schedule_from(id, *times, *found ? std::optional{to_view(value)} : std::nullopt,
+                             written_here ? nullptr : &schedules);
     }
 
     /// The times key of schedule `id` as the open transaction sees it; nullopt when the schedule
