@@ -22,12 +22,19 @@ namespace wakeplane::stores::rocksdb_layout {
 /// another version and misses. Only records read from committed data may be inserted (see the
 /// store), since only committed versions are unique.
 ///
-/// Bounded: past `capacity` entries an insert first drops the schedule that entered the cache
-/// first (an id replaced by a newer version keeps its place), so entries nobody reads any more,
-/// a deleted schedule's say, leave in turn. Thread-safe; a lookup copies the record out under
-/// the lock.
+/// Bounded. Once `capacity` entries are held, only one new schedule in `admit_interval` gets in,
+/// in place of the entry that came in first (an id replaced by a newer version keeps its place),
+/// so entries nobody reads any more, a deleted schedule's say, still leave in turn. Admitting
+/// every new schedule would empty the cache for the commonest load larger than it: the planner
+/// reads every due schedule in the same order each pass, and replacing the oldest entry on every
+/// miss evicts exactly the ones the pass reads next, so no read ever hits. Admitting one in
+/// `admit_interval` keeps most entries for many passes instead: about capacity / schedules of
+/// the reads hit. Thread-safe; a lookup copies the record out under the lock.
 class schedule_cache {
 public:
+    /// Once full, one new schedule in this many is admitted (see the class comment).
+    static constexpr std::size_t admit_interval = 8;
+
     /// At most `capacity` records; 0 caches nothing.
     explicit schedule_cache(std::size_t capacity) : capacity_(capacity) {}
 
@@ -61,6 +68,9 @@ public:
             return;
         }
         if (entries_.size() >= capacity_) {
+            if (offered_while_full_++ % admit_interval != 0) {
+                return;
+            }
             // Not entries_.begin(): which entry that is follows the hash table's bucket lists
             // (in libstdc++ often the newest), and the cache could keep its first entries for good.
             entries_.erase(arrivals_.front());
@@ -116,6 +126,7 @@ private:
     mutable std::mutex mutex_;
     std::unordered_map<stored_id, entry, id_hash, id_equal> entries_;
     std::deque<stored_id> arrivals_;  ///< the ids of entries_, oldest first
+    std::size_t offered_while_full_ = 0;  ///< new schedules offered while full; every admit_interval-th gets in
 };
 
 }  // namespace wakeplane::stores::rocksdb_layout
