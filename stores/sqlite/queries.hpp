@@ -99,9 +99,9 @@ inline constexpr std::string_view insert_receipt =
     "INSERT INTO receipts (id, run_id, created_us, record) VALUES (?1, ?2, ?3, ?4)";
 inline constexpr std::string_view insert_dead_letter =
     "INSERT INTO dead_letters (id, run_id, schedule_id, created_us, record) VALUES (?1, ?2, ?3, ?4, ?5)";
-/// Writes nothing unless ?1 is the next sequence number.
+/// The caller checks that ?1 is the next sequence number (transaction::append).
 inline constexpr std::string_view append_event =
     "INSERT INTO ledger (seq, at_us, kind, schedule_id, run_id, occurrence_key, attempt, data)"
-    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?1 = (SELECT coalesce(max(seq), 0) + 1 FROM ledger)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 }  // namespace wakeplane::stores::sqlite_detail::sql

@@ -326,7 +326,8 @@ sqlite_backend::transaction::transaction(impl& owner, std::unique_lock<std::mute
     : owner_(&owner), lock_(std::move(lock)) {}
 
 sqlite_backend::transaction::transaction(transaction&& other) noexcept
-    : owner_(other.owner_), lock_(std::move(other.lock_)), finished_(other.finished_) {}
+    : owner_(other.owner_), lock_(std::move(other.lock_)), finished_(other.finished_),
+      last_appended_(other.last_appended_) {}
 
 sqlite_backend::transaction::~transaction() {
     if (!lock_.owns_lock() || finished_) {
@@ -597,6 +598,21 @@ result<void> sqlite_backend::transaction::append(const ledger_event& e) {
         return tl::unexpected(data.error());
     }
     auto& c = writer();
+    // Gapless: e.seq must follow the last entry. The table is asked at the first append only;
+    // a check inside the INSERT (INSERT ... SELECT ... WHERE ?1 = max(seq) + 1) cost 2.5 µs a
+    // row, because SQLite copies a SELECT from the table it inserts into to a temporary table.
+    auto last = last_appended_;
+    if (last == 0) {
+        auto stored = c.query_integer(sql::last_seq);
+        if (!stored) {
+            return tl::unexpected(stored.error());
+        }
+        last = *stored;
+    }
+    if (e.seq != last + 1) {
+        return fail(errc::storage, "ledger sequence " + std::to_string(e.seq) + " is not the next one (the last is " +
+                                       std::to_string(last) + ")");
+    }
     auto st = c.prepare(sql::append_event);
     if (!st) {
         return tl::unexpected(st.error());
@@ -606,9 +622,7 @@ result<void> sqlite_backend::transaction::append(const ledger_event& e) {
     if (auto done = st->run(); !done) {
         return done;
     }
-    if (c.changes() == 0) {
-        return fail(errc::storage, "ledger sequence " + std::to_string(e.seq) + " is not the next one");
-    }
+    last_appended_ = e.seq;
     return {};
 }
 

@@ -269,9 +269,9 @@ TEST_CASE("sqlite: the hot queries use their partial indexes", "[store][sqlite][
     CHECK_THAT(query_plan(c, sql::eligible_runs), Catch::Contains("USING INDEX runs_eligible"));
     CHECK_THAT(query_plan(c, sql::expired_leases), Catch::Contains("USING INDEX runs_lease"));
     CHECK_THAT(query_plan(c, sql::open_runs_of), Catch::Contains("USING INDEX runs_open"));
-    const auto append = query_plan(c, sql::append_event);  // the next-sequence check reads one row
-    CHECK_THAT(append, Catch::Contains("SEARCH ledger"));
-    CHECK_THAT(append, !Catch::Contains("SCAN ledger"));
+    const auto last = query_plan(c, sql::last_seq);  // a transaction's first append reads one row
+    CHECK_THAT(last, Catch::Contains("SEARCH ledger"));
+    CHECK_THAT(last, !Catch::Contains("SCAN ledger"));
 }
 
 TEST_CASE("sqlite: an unreadable or corrupt file is a storage error that says so", "[store][sqlite][errors]") {
@@ -353,6 +353,40 @@ TEST_CASE("sqlite: a repeated occurrence is not written, a repeated id is an err
     CHECK_THAT(tx->append(e).error().message, Catch::Contains("ledger sequence 9 is not the next one"));
     e.seq = 2;
     CHECK(tx->append(e).error().code == errc::storage);  // taken: never overwritten
+}
+
+TEST_CASE("sqlite: the ledger takes only the next sequence number, within a transaction too", "[store][sqlite][tx]") {
+    // Past its first append a transaction knows the next number without asking the table:
+    // a gap and a repeat of its own append are refused all the same.
+    temp_dir dir;
+    auto store = seeded({dir.path() / "w.db"});
+    auto& backend = store->backend();
+    const auto last = backend.last_seq().value();
+    ledger_event e;
+    e.kind = event_kind::schedule_updated;
+    e.schedule = "sch_a";
+    e.payload = store->get_schedule("sch_a").value().value();
+    {
+        auto tx = backend.begin();
+        REQUIRE(tx.has_value());
+        e.seq = last + 1;
+        REQUIRE(tx->append(e).has_value());
+        e.seq = last + 3;
+        CHECK_THAT(tx->append(e).error().message,
+                   Catch::Contains("is not the next one (the last is " + std::to_string(last + 1) + ")"));
+        e.seq = last + 1;
+        CHECK(tx->append(e).error().code == errc::storage);
+        e.seq = last + 2;
+        CHECK(tx->append(e).has_value());
+    }  // rolled back: the next transaction starts from the table again
+    auto again = backend.begin();
+    REQUIRE(again.has_value());
+    e.seq = last + 2;
+    CHECK(again->append(e).error().code == errc::storage);
+    e.seq = last + 1;
+    CHECK(again->append(e).has_value());
+    REQUIRE(again->commit().has_value());
+    CHECK(backend.last_seq().value() == last + 1);
 }
 
 TEST_CASE("sqlite: a write lock held beyond the busy timeout is a storage error", "[store][sqlite][errors]") {

@@ -95,6 +95,10 @@ public:
         impl* owner_;
         std::unique_lock<std::mutex> lock_;  ///< the writer connection belongs to this transaction
         bool finished_ = false;
+        /// The last sequence number this transaction appended (0: none yet). Only this
+        /// transaction writes the ledger while it is open, so past the first append the next
+        /// number follows from it, without asking the table again.
+        std::int64_t last_appended_ = 0;
     };
 
     /// Opens (creating and migrating when needed) the database at `options.path`. A file written
