@@ -96,8 +96,9 @@ public:
         std::unique_lock<std::mutex> lock_;  ///< the writer connection belongs to this transaction
         bool finished_ = false;
         /// The last sequence number this transaction appended (0: none yet). Only this
-        /// transaction writes the ledger while it is open, so past the first append the next
-        /// number follows from it, without asking the table again.
+        /// transaction writes the ledger while it is open (BEGIN IMMEDIATE: not even another
+        /// process), so past the first append the next number follows from it, without asking
+        /// the table again.
         std::int64_t last_appended_ = 0;
     };
 
