@@ -52,23 +52,23 @@ void bm_plan_due(benchmark::State& state) {
                                                              benchmark::Counter::kIsRate);
 }
 
-/// The same N run rows written with the backend's own batched, durable insert: one transaction
-/// per 1024 rows, no planner, no ledger. The ceiling the planner is measured against.
-template <class Kind>
-void bm_store_raw_insert(benchmark::State& state) {
-    Kind kind;
+/// N rows a round written straight through the backend, `write(tx, i, round)` for each i, one
+/// durable transaction per 1024 rows; reports rows per second.
+template <class Store, class Write>
+void write_rounds(benchmark::State& state, Store& store, Write&& write) {
     const auto n = state.range(0);
-    auto store = loaded(kind, n, 0);
     std::int64_t round = 0;
     for (auto _ : state) {
         ++round;
         for (std::int64_t done = 0; done < n;) {
-            auto tx = store->backend().begin();
-            const auto end = std::min<std::int64_t>(n, done + 1024);
-            for (; done < end; ++done) {
-                auto r = bench_run(done, t0 + std::chrono::minutes{round}, round);
-                if (!tx || !tx->insert_run(r)) {
-                    state.SkipWithError("insert failed");
+            auto tx = store.backend().begin();
+            if (!tx) {
+                state.SkipWithError("begin failed");
+                return;
+            }
+            for (const auto end = std::min<std::int64_t>(n, done + 1024); done < end; ++done) {
+                if (!write(*tx, done, round)) {
+                    state.SkipWithError("write failed");
                     return;
                 }
             }
@@ -83,6 +83,17 @@ void bm_store_raw_insert(benchmark::State& state) {
         benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
 }
 
+/// The same N run rows written with the backend's own batched, durable insert: one transaction
+/// per 1024 rows, no planner, no ledger. The ceiling the planner is measured against.
+template <class Kind>
+void bm_store_raw_insert(benchmark::State& state) {
+    Kind kind;
+    auto store = loaded(kind, state.range(0), 0);
+    write_rounds(state, *store, [](auto& tx, std::int64_t i, std::int64_t round) {
+        return tx.insert_run(bench_run(i, t0 + std::chrono::minutes{round}, round)).has_value();
+    });
+}
+
 /// Everything a pass writes, written straight through the backend's transactions, with no
 /// planner: per schedule the run row, its ledger event and the move of next_run_at, one
 /// transaction per 1024 schedules, as a pass chunks them. Not the ceiling of the goal
@@ -91,42 +102,23 @@ void bm_store_raw_insert(benchmark::State& state) {
 template <class Kind>
 void bm_store_raw_pass(benchmark::State& state) {
     Kind kind;
-    const auto n = state.range(0);
-    auto store = loaded(kind, n, 0);
+    auto store = loaded(kind, state.range(0), 0);
     auto seq = store->backend().last_seq().value();
-    std::int64_t round = 0;
-    for (auto _ : state) {
-        ++round;
+    write_rounds(state, *store, [&seq](auto& tx, std::int64_t i, std::int64_t round) {
         const auto due = t0 + std::chrono::minutes{round - 1};
-        for (std::int64_t done = 0; done < n;) {
-            auto tx = store->backend().begin();
-            const auto end = std::min<std::int64_t>(n, done + 1024);
-            for (; done < end; ++done) {
-                auto r = bench_run(done, due, round);
-                ledger_event e;
-                e.seq = ++seq;
-                e.at = due;
-                e.kind = event_kind::occurrence_materialized;
-                e.schedule = r.schedule;
-                e.run = r.id;
-                e.occurrence_key = r.occurrence_key;
-                e.attempt = r.attempt;
-                e.payload = run_change{.row = r, .next_run = next_run_change{due + 1min}};
-                if (!tx || !tx->move_next_run_at(r.schedule, due, due + 1min).value_or(false) ||
-                    !tx->insert_run(r).value_or(false) || !tx->append(e)) {
-                    state.SkipWithError("write failed");
-                    return;
-                }
-            }
-            if (!tx->commit()) {
-                state.SkipWithError("commit failed");
-                return;
-            }
-        }
-    }
-    state.SetItemsProcessed(state.iterations() * n);
-    state.counters["rows_per_s"] =
-        benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+        auto r = bench_run(i, due, round);
+        ledger_event e;
+        e.seq = ++seq;
+        e.at = due;
+        e.kind = event_kind::occurrence_materialized;
+        e.schedule = r.schedule;
+        e.run = r.id;
+        e.occurrence_key = r.occurrence_key;
+        e.attempt = r.attempt;
+        e.payload = run_change{.row = r, .next_run = next_run_change{due + 1min}};
+        return tx.move_next_run_at(r.schedule, due, due + 1min).value_or(false) &&
+               tx.insert_run(r).value_or(false) && tx.append(e).has_value();
+    });
 }
 
 /// A pass with 1,000 schedules due among `range(0)` schedules: its cost must follow the due
