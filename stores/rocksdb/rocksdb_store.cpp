@@ -1004,8 +1004,9 @@ struct rocksdb_backend::impl {
     /// After a commit has landed: the schedules it wrote in full go into the cache at the
     /// commit's record version, decoded from the record written (not the caller's object: the
     /// encoding replaces invalid UTF-8, and a read must return what a read from disk would), so
-    /// that a schedule just created or edited is not read back by the next due scan. The cache
-    /// is only a shortcut: a failure here must not turn a landed commit into an error.
+    /// that a schedule just edited (or created, while the cache has room: see schedule_cache) is
+    /// not read back by the next due scan. The cache is only a shortcut: a failure here must not
+    /// turn a landed commit into an error.
     void cache_written_schedules(std::uint64_t version) noexcept {
         try {
             for (const auto& id : schedules_written) {

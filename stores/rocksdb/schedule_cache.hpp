@@ -3,12 +3,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <wakeplane/model.hpp>
 
@@ -23,13 +25,16 @@ namespace wakeplane::stores::rocksdb_layout {
 /// store), since only committed versions are unique.
 ///
 /// Bounded. Once `capacity` entries are held, only one new schedule in `admit_interval` gets in,
-/// in place of the entry that came in first (an id replaced by a newer version keeps its place),
-/// so entries nobody reads any more, a deleted schedule's say, still leave in turn. Admitting
-/// every new schedule would empty the cache for the commonest load larger than it: the planner
-/// reads every due schedule in the same order each pass, and replacing the oldest entry on every
-/// miss evicts exactly the ones the pass reads next, so no read ever hits. Admitting one in
-/// `admit_interval` keeps most entries for many passes instead: about capacity / schedules of
-/// the reads hit. Thread-safe; a lookup copies the record out under the lock.
+/// in place of an entry picked at random, so entries nobody reads any more, a deleted
+/// schedule's say, still leave in time. Both halves matter for the commonest load larger than
+/// the cache, a planner reading every due schedule in the same order each pass:
+/// - admitting every miss turns the cache over once per pass, so entries leave before they are
+///   read again;
+/// - evicting the oldest entry evicts exactly the one the pass reads next, so once a pass has
+///   more misses than the cache has entries, no read hits at all.
+/// With both, about capacity / schedules of the reads hit while schedules stay within a few
+/// times the capacity, and the rate decays smoothly past that. Thread-safe; a lookup copies the
+/// record out under the lock.
 class schedule_cache {
 public:
     /// Once full, one new schedule in this many is admitted (see the class comment).
@@ -71,17 +76,19 @@ public:
             if (offered_while_full_++ % admit_interval != 0) {
                 return;
             }
-            // Not entries_.begin(): which entry that is follows the hash table's bucket lists
-            // (in libstdc++ often the newest), and the cache could keep its first entries for good.
-            entries_.erase(arrivals_.front());
-            arrivals_.pop_front();
+            // A victim drawn from ids_, not entries_.begin(): which entry that is follows the
+            // hash table's bucket lists (in libstdc++ often the newest).
+            const auto victim = static_cast<std::size_t>(draw_() % ids_.size());
+            entries_.erase(ids_[victim]);
+            ids_[victim] = std::move(ids_.back());
+            ids_.pop_back();
         }
         stored_id stored{key.hash, record.id};
-        arrivals_.push_back(stored);
+        ids_.push_back(stored);
         try {
             entries_.emplace(std::move(stored), entry{version, record});
         } catch (...) {
-            arrivals_.pop_back();  // every id in arrivals_ stays in entries_, and the reverse
+            ids_.pop_back();  // every id in ids_ stays in entries_, and the reverse
             throw;
         }
     }
@@ -125,8 +132,11 @@ private:
     std::size_t capacity_;
     mutable std::mutex mutex_;
     std::unordered_map<stored_id, entry, id_hash, id_equal> entries_;
-    std::deque<stored_id> arrivals_;  ///< the ids of entries_, oldest first
+    std::vector<stored_id> ids_;  ///< the ids of entries_, in no order: victims are drawn by index
     std::size_t offered_while_full_ = 0;  ///< new schedules offered while full; every admit_interval-th gets in
+    /// Picks victims. Seeded with a constant: which entry leaves needs no unpredictability, and
+    /// a cache that behaves the same in every run keeps tests and benchmarks repeatable.
+    std::minstd_rand draw_{20261127};
 };
 
 }  // namespace wakeplane::stores::rocksdb_layout

@@ -92,29 +92,33 @@ TEST_CASE("rocksdb: the schedule cache answers only for the version it holds", "
         CHECK_FALSE(cache.find("sch_b", 0).has_value());
         CHECK(cache.size() == 1);
     }
-    SECTION("once full, one new schedule in admit_interval gets in, in place of the first to come in") {
+    SECTION("once full, one new schedule in admit_interval gets in, in place of another") {
         constexpr auto interval = layout::schedule_cache::admit_interval;
         cache.insert(interval_schedule("sch_b", "beta", t0), 3);
-        cache.insert(interval_schedule("sch_c", "gamma", t0), 4);  // admitted: sch_a leaves
+        auto held = [&] {
+            return static_cast<int>(cache.find("sch_a", 7).has_value()) +
+                   static_cast<int>(cache.find("sch_b", 3).has_value());
+        };
+        cache.insert(interval_schedule("sch_c", "gamma", t0), 4);  // admitted: sch_a or sch_b leaves
         CHECK(cache.size() == 2);
-        CHECK_FALSE(cache.find("sch_a", 7).has_value());
-        CHECK(cache.find("sch_b", 3).has_value());
         CHECK(cache.find("sch_c", 4).has_value());
-        // The next interval - 1 new ones are turned away; a newer version of a cached schedule
-        // is not new, and keeps its entry's place.
-        cache.insert(interval_schedule("sch_b", "beta-2", t0), 5);
+        CHECK(held() == 1);
+        // The next interval - 1 new ones are turned away, and nothing leaves for them.
         for (std::size_t i = 1; i < interval; ++i) {
             cache.insert(interval_schedule("sch_x" + std::to_string(i), "x", t0), 10 + i);
             CHECK_FALSE(cache.find("sch_x" + std::to_string(i), 10 + i).has_value());
         }
-        CHECK(cache.find("sch_b", 5).has_value());
         CHECK(cache.find("sch_c", 4).has_value());
-        // The interval-th gets in, and sch_b, the first to come in, leaves.
+        CHECK(held() == 1);
+        // A newer version of a cached schedule is not new: it takes its entry's place.
+        cache.insert(interval_schedule("sch_c", "gamma-2", t0), 5);
+        CHECK(cache.find("sch_c", 5).has_value());
+        CHECK(cache.size() == 2);
+        // The interval-th new one gets in.
         cache.insert(interval_schedule("sch_d", "delta", t0), 6);
         CHECK(cache.size() == 2);
-        CHECK_FALSE(cache.find("sch_b", 5).has_value());
-        CHECK(cache.find("sch_c", 4).has_value());
         CHECK(cache.find("sch_d", 6).has_value());
+        CHECK(held() + static_cast<int>(cache.find("sch_c", 5).has_value()) == 1);
     }
     SECTION("capacity 0 keeps nothing") {
         layout::schedule_cache none{0};
@@ -124,19 +128,19 @@ TEST_CASE("rocksdb: the schedule cache answers only for the version it holds", "
     }
 }
 
-TEST_CASE("rocksdb: the schedule cache keeps serving a cyclic load larger than it holds", "[store][rocksdb][cache]") {
-    // What a planner does with more due schedules than the cache holds: read them all in the
-    // same order, pass after pass, inserting what missed. Replacing the oldest entry on every
-    // miss would evict exactly the schedules read next, and no read would ever hit.
-    constexpr std::size_t capacity = 64;
-    constexpr int schedules = 100;
+namespace {
+
+/// Hits in the last of `passes` passes that read `schedules` records in the same order through a
+/// cache of `capacity`, inserting what missed: what a planner does with more due schedules than
+/// the cache holds.
+std::size_t hits_of_cyclic_reads(std::size_t capacity, int schedules, int passes) {
     layout::schedule_cache cache{capacity};
     std::vector<schedule> records;
     for (int i = 0; i < schedules; ++i) {
         records.push_back(interval_schedule("sch_" + std::to_string(i), "n" + std::to_string(i), t0));
     }
     std::size_t hits = 0;
-    for (int pass = 0; pass < 20; ++pass) {
+    for (int pass = 0; pass < passes; ++pass) {
         hits = 0;
         for (const auto& r : records) {
             if (cache.find(r.id, 1).has_value()) {
@@ -147,8 +151,20 @@ TEST_CASE("rocksdb: the schedule cache keeps serving a cyclic load larger than i
         }
         CHECK(cache.size() <= capacity);
     }
-    // The best any cache of 64 can do here is 64 hits a pass; the last pass gets most of them.
-    CHECK(hits >= capacity / 2);
+    return hits;
+}
+
+}  // namespace
+
+TEST_CASE("rocksdb: the schedule cache keeps serving a cyclic load larger than it holds", "[store][rocksdb][cache]") {
+    // Replacing the oldest entry on every miss would evict exactly the schedules read next, and
+    // no read would ever hit. The best any cache of 64 can do is 64 hits a pass.
+    SECTION("a little larger: most of what it holds") {
+        CHECK(hits_of_cyclic_reads(64, 100, 20) >= 32);
+    }
+    SECTION("ten times larger: still some, where evicting the oldest gets none") {
+        CHECK(hits_of_cyclic_reads(64, 640, 40) >= 8);
+    }
 }
 
 TEST_CASE("rocksdb: a cached schedule is never read after it is rewritten", "[store][rocksdb][cache]") {
