@@ -598,6 +598,13 @@ result<void> sqlite_backend::transaction::append(const ledger_event& e) {
         return tl::unexpected(data.error());
     }
     auto& c = writer();
+    if (!c.in_transaction()) {
+        // SQLite rolls a whole transaction back on some errors (a full disk, an I/O error) and
+        // the connection returns to autocommit: the count below would no longer hold, and the
+        // row would be committed on its own.
+        return fail(errc::storage, "ledger sequence " + std::to_string(e.seq) +
+                                       ": the transaction was rolled back by an earlier error");
+    }
     // Gapless: e.seq must follow the last entry. The table is asked at the first append only;
     // a check inside the INSERT (INSERT ... SELECT ... WHERE ?1 = max(seq) + 1) cost 2.5 µs a
     // row, because SQLite copies a SELECT from the table it inserts into to a temporary table.
