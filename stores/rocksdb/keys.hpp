@@ -20,7 +20,7 @@ inline constexpr char schedule_times = 't';    ///< id → flags · next · last
 inline constexpr char run = 'r';               ///< id → run record
 inline constexpr char receipt = 'c';           ///< esc(run) · created_at · id → receipt record
 inline constexpr char dead_letter = 'x';       ///< id → dead letter record
-inline constexpr char ledger = 'L';            ///< seq → event
+inline constexpr char ledger = 'L';            ///< seq → event (in the ledger column family)
 inline constexpr char due = 'd';               ///< next_run_at · schedule id
 inline constexpr char eligible = 'e';          ///< eligible time · run id → due flag
 inline constexpr char lease = 'l';             ///< claim_expires_at · run id
@@ -40,11 +40,17 @@ inline constexpr char ledger_by_run = 'N';        ///< esc(run) · seq
 /// The key and value that mark a directory as a Wakeplane store of this layout (tag '#'). Another
 /// value means a layout this build does not know: refused at open rather than misread.
 inline constexpr std::string_view layout_key = "#layout";
-inline constexpr std::string_view layout_version = "3";
+inline constexpr std::string_view layout_version = "4";
 /// The layout before schedule_times existed: opening such a store adds them (see the store).
 inline constexpr std::string_view layout_version_1 = "1";
 /// The layout whose schedule_times had no record version: opening such a store versions them.
 inline constexpr std::string_view layout_version_2 = "2";
+/// The layout that kept the ledger in the default column family: opening such a store moves it.
+inline constexpr std::string_view layout_version_3 = "3";
+
+/// The column family that holds the ledger (tag::ledger keys) since layout 4; every other key
+/// lives in the default column family.
+inline constexpr std::string_view ledger_family = "ledger";
 
 /// The width of an encoded instant, sequence number or attempt.
 inline constexpr std::size_t fixed_width = 8;

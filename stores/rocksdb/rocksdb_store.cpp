@@ -247,17 +247,24 @@ constexpr std::size_t queue_slot(char index_tag) noexcept {
     return static_cast<std::size_t>(std::find(queue_tags.begin(), queue_tags.end(), index_tag) - queue_tags.begin());
 }
 
+/// Keys in [lower, upper) of one column family (the default one unless given), committed data
+/// merged with `batch` when one is given (the default family only: no other is written through it).
 class range_iterator {
 public:
     range_iterator(rocksdb::DB& db, const rocksdb::ReadOptions& base, std::string lower, std::string upper,
                    rocksdb::WriteBatchWithIndex* batch = nullptr)
+        : range_iterator(db, db.DefaultColumnFamily(), base, std::move(lower), std::move(upper)) {
+        if (batch != nullptr) {
+            it_.reset(batch->NewIteratorWithBase(db.DefaultColumnFamily(), it_.release(), &options_));
+        }
+    }
+    range_iterator(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family, const rocksdb::ReadOptions& base,
+                   std::string lower, std::string upper)
         : lower_(std::move(lower)), upper_(std::move(upper)), lower_slice_(lower_), upper_slice_(upper_),
           options_(base) {
         options_.iterate_lower_bound = &lower_slice_;
         options_.iterate_upper_bound = upper_.empty() ? nullptr : &upper_slice_;
-        rocksdb::Iterator* committed = db.NewIterator(options_);
-        it_.reset(batch == nullptr ? committed
-                                   : batch->NewIteratorWithBase(db.DefaultColumnFamily(), committed, &options_));
+        it_.reset(db.NewIterator(options_, family));
     }
     range_iterator(const range_iterator&) = delete;
     range_iterator& operator=(const range_iterator&) = delete;
@@ -618,11 +625,12 @@ result<std::int64_t> count_keys(const snapshot_view& v, const std::string& prefi
     return n;
 }
 
-/// The highest ledger sequence number in `options`' view; 0 for an empty ledger.
-result<std::int64_t> highest_seq(rocksdb::DB& db, const rocksdb::ReadOptions& options) {
+/// The highest ledger sequence number in `options`' view of the ledger family; 0 for an empty ledger.
+result<std::int64_t> highest_seq(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* ledger,
+                                 const rocksdb::ReadOptions& options) {
     std::string lower(1, tag::ledger);
     std::string upper = layout::prefix_end(lower);
-    range_iterator it{db, options, std::move(lower), std::move(upper)};
+    range_iterator it{db, ledger, options, std::move(lower), std::move(upper)};
     it.last();
     if (!it.valid()) {
         if (auto st = it.status("last_seq"); !st) {
@@ -637,12 +645,12 @@ result<std::int64_t> highest_seq(rocksdb::DB& db, const rocksdb::ReadOptions& op
     return layout::read_seq(*field);
 }
 
-/// The event stored under the 8-byte sequence number `seq`, from the snapshot.
-result<ledger_event> event_at(const snapshot_view& v, std::string_view seq) {
+/// The event stored under the 8-byte sequence number `seq`, from the snapshot of the ledger family.
+result<ledger_event> event_at(const snapshot_view& v, rocksdb::ColumnFamilyHandle* ledger, std::string_view seq) {
     std::string key;
     key_writer{key, tag::ledger}.raw(seq);
     rocksdb::PinnableSlice data;
-    auto st = v.db->Get(v.options, v.db->DefaultColumnFamily(), to_slice(key), &data);
+    auto st = v.db->Get(v.options, ledger, to_slice(key), &data);
     if (!st.ok()) {
         // NotFound included: an index entry without its event is corruption.
         return storage_error("read_ledger", st);
@@ -768,13 +776,34 @@ private:
 // The backend's state.
 // ---------------------------------------------------------------------------------------------
 
+/// Closes a column family's handle through its database, which RocksDB requires of every handle
+/// DB::Open gave before the database itself closes.
+struct family_closer {
+    rocksdb::DB* db;
+    void operator()(rocksdb::ColumnFamilyHandle* family) const { db->DestroyColumnFamilyHandle(family); }
+};
+using family_handle = std::unique_ptr<rocksdb::ColumnFamilyHandle, family_closer>;
+
 struct rocksdb_backend::impl {
-    impl(std::unique_ptr<rocksdb::DB> opened, std::size_t cached_schedules)
+    /// Takes the database and the handles DB::Open gave for its column families.
+    impl(std::unique_ptr<rocksdb::DB> opened, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+         std::size_t cached_schedules)
         : db(std::move(opened)), schedules(cached_schedules) {
         durable.sync = true;
+        for (auto* h : handles) {
+            family_handle owned{h, family_closer{db.get()}};
+            if (h->GetName() == layout::ledger_family) {
+                ledger = std::move(owned);
+            } else {
+                other_families.push_back(std::move(owned));
+            }
+        }
     }
 
     std::unique_ptr<rocksdb::DB> db;
+    // Declared after db: closed before it.
+    family_handle ledger{nullptr, family_closer{nullptr}};  ///< the ledger family; null until created (layout 4)
+    std::vector<family_handle> other_families;  ///< the default family's handle from DB::Open, and any other
     layout::schedule_cache schedules;  ///< decoded records of committed schedules
     due_memo due_times;                ///< the times the latest due scan read
     rocksdb::WriteOptions durable;  ///< sync: a commit is on disk before it returns
@@ -804,34 +833,118 @@ struct rocksdb_backend::impl {
     /// The schedules the open transaction wrote in full: cached once committed.
     std::unordered_set<std::string> schedules_written;
 
-    /// Marks a new directory as a store of this layout; refuses a store of another layout and
-    /// a database that holds someone else's keys.
-    result<void> check_layout(const std::string& where) {
+    /// The column family of key `k`: the ledger family for ledger keys, the default one for the rest.
+    [[nodiscard]] rocksdb::ColumnFamilyHandle* family_of(std::string_view k) const {
+        return !k.empty() && k.front() == tag::ledger ? ledger.get() : db->DefaultColumnFamily();
+    }
+
+    /// Marks a new directory as a store of this layout; moves a store of an older layout up to
+    /// it, one layout at a time; refuses a store of an unknown layout and a database that holds
+    /// someone else's keys (without writing to it). `family` is what a created family gets.
+    result<void> check_layout(const std::string& where, const rocksdb::ColumnFamilyOptions& family) {
         std::string version;
         auto st = db->Get(latest, to_slice(layout_key), &version);
-        if (st.ok()) {
+        if (st.IsNotFound()) {
+            range_iterator any{*db, latest, std::string{}, std::string{}};
+            any.first();
+            if (any.valid()) {
+                return fail(errc::storage, "the RocksDB database at \"" + where + "\" is not a Wakeplane store");
+            }
+            // The layout key last: a crash before it leaves a database that is still new.
+            if (auto created = create_ledger_family(family); !created) {
+                return created;
+            }
+            st = db->Put(durable, to_slice(layout_key), to_slice(layout_version));
+            return st.ok() ? result<void>{} : storage_error("open", st);
+        }
+        if (!st.ok()) {
+            return storage_error("open", st);
+        }
+        while (version != layout_version) {
+            result<void> moved;
             if (version == layout::layout_version_1) {
-                return add_schedule_times(where);
-            }
-            if (version == layout::layout_version_2) {
-                return version_schedule_times(where);
-            }
-            if (version != layout_version) {
+                moved = add_schedule_times(where);
+            } else if (version == layout::layout_version_2) {
+                moved = version_schedule_times(where);
+            } else if (version == layout::layout_version_3) {
+                moved = move_ledger(family);
+            } else {
                 return fail(errc::storage, "the RocksDB store at \"" + where + "\" has layout version \"" + version +
                                                "\"; this build reads version " + std::string(layout_version));
             }
+            if (!moved) {
+                return moved;
+            }
+            // Each step marks the store with the layout it reached, in its last synced write.
+            if (st = db->Get(latest, to_slice(layout_key), &version); !st.ok()) {
+                return storage_error("open", st);
+            }
+        }
+        if (!ledger) {
+            return fail(errc::storage, "the RocksDB store at \"" + where + "\" has no column family \"" +
+                                           std::string(layout::ledger_family) + "\"; its ledger is missing");
+        }
+        return {};
+    }
+
+    /// Creates the ledger family unless the database has it already (a crash after creating it
+    /// and before marking the layout leaves it there).
+    result<void> create_ledger_family(const rocksdb::ColumnFamilyOptions& family) {
+        if (ledger) {
             return {};
         }
-        if (!st.IsNotFound()) {
+        rocksdb::ColumnFamilyHandle* created = nullptr;
+        auto st = db->CreateColumnFamily(family, std::string(layout::ledger_family), &created);
+        if (!st.ok()) {
             return storage_error("open", st);
         }
-        range_iterator any{*db, latest, std::string{}, std::string{}};
-        any.first();
-        if (any.valid()) {
-            return fail(errc::storage, "the RocksDB database at \"" + where + "\" is not a Wakeplane store");
+        ledger = family_handle{created, family_closer{db.get()}};
+        return {};
+    }
+
+    /// How many events one synced batch of move_ledger moves.
+    static constexpr std::size_t ledger_move_batch = 4096;
+
+    /// Layout 3 → 4: moves the ledger out of the default family into the ledger family, in
+    /// synced batches that each write events into the ledger family and delete them from the
+    /// default one, so that an event is in exactly one of the two at any time. A crash leaves a
+    /// layout 3 store, whose next open moves what is left; the last batch marks the store as
+    /// layout 4. In batches, not in one: a ledger of millions of events would be held in memory.
+    result<void> move_ledger(const rocksdb::ColumnFamilyOptions& family) {
+        if (auto created = create_ledger_family(family); !created) {
+            return created;
         }
-        st = db->Put(durable, to_slice(layout_key), to_slice(layout_version));
-        return st.ok() ? result<void>{} : storage_error("open", st);
+        rocksdb::WriteBatch writes;
+        auto write = [&]() -> result<void> {
+            auto st = db->Write(durable, &writes);
+            writes.Clear();
+            return st.ok() ? result<void>{} : storage_error("open", st);
+        };
+        const std::string prefix(1, tag::ledger);
+        range_iterator events{*db, latest, prefix, layout::prefix_end(prefix)};
+        std::size_t batched = 0;
+        for (events.first(); events.valid(); events.next()) {
+            auto st = writes.Put(ledger.get(), to_slice(events.key()), to_slice(events.value()));
+            if (st.ok()) {
+                st = writes.Delete(to_slice(events.key()));
+            }
+            if (!st.ok()) {
+                return storage_error("open", st);
+            }
+            if (++batched % ledger_move_batch == 0) {
+                if (auto done = write(); !done) {
+                    return done;
+                }
+            }
+        }
+        // Checked before the layout key: an iteration that ended on an error moved only part.
+        if (auto st = events.status("open"); !st) {
+            return st;
+        }
+        if (auto st = writes.Put(to_slice(layout_key), to_slice(layout_version)); !st.ok()) {
+            return storage_error("open", st);
+        }
+        return write();
     }
 
     /// Layout 1 → 3: gives every schedule its times key, and its due entry the times as value
@@ -847,7 +960,7 @@ struct rocksdb_backend::impl {
             auto row = decode_schedule_record(rows.value());
             if (!row) {
                 return fail(errc::storage, "the RocksDB store at \"" + where + "\" cannot move to layout " +
-                                               std::string(layout_version) + ": " + row.error().message);
+                                               std::string(layout::layout_version_3) + ": " + row.error().message);
             }
             key_writer{times_key, tag::schedule_times}.raw(row->id);
             const std::string times = layout::encode_times(layout::schedule_times::of(*row, record_version()));
@@ -864,7 +977,7 @@ struct rocksdb_backend::impl {
         if (auto st = rows.status("open"); !st) {
             return st;
         }
-        if (auto st = writes.Put(to_slice(layout_key), to_slice(layout_version)); !st.ok()) {
+        if (auto st = writes.Put(to_slice(layout_key), to_slice(layout::layout_version_3)); !st.ok()) {
             return storage_error("open", st);
         }
         auto st = db->Write(durable, &writes);
@@ -885,7 +998,7 @@ struct rocksdb_backend::impl {
                 auto times = layout::decode_times_v2(entries.value());
                 if (!times) {
                     return fail(errc::storage, "the RocksDB store at \"" + where + "\" cannot move to layout " +
-                                                   std::string(layout_version) + ": a value under tag '" +
+                                                   std::string(layout::layout_version_3) + ": a value under tag '" +
                                                    std::string(1, index_tag) + "' is not a layout 2 times value");
                 }
                 times->record_version = version;
@@ -901,7 +1014,7 @@ struct rocksdb_backend::impl {
         if (auto done = version_all(tag::due); !done) {
             return done;
         }
-        if (auto st = writes.Put(to_slice(layout_key), to_slice(layout_version)); !st.ok()) {
+        if (auto st = writes.Put(to_slice(layout_key), to_slice(layout::layout_version_3)); !st.ok()) {
             return storage_error("open", st);
         }
         auto st = db->Write(durable, &writes);
@@ -920,7 +1033,7 @@ struct rocksdb_backend::impl {
             out.PinSelf(to_slice(*it->second));
             return rocksdb::Status::OK();
         }
-        return db->Get(latest, db->DefaultColumnFamily(), to_slice(k), &out);
+        return db->Get(latest, family_of(k), to_slice(k), &out);
     }
 
     /// Reads `k` as the open transaction sees it into `value`; false when absent.
@@ -1156,7 +1269,8 @@ struct rocksdb_backend::impl {
         rocksdb::Status st;
         auto add = [&](std::string_view k, std::string_view v, bool erase) {
             if (st.ok()) {
-                st = erase ? commit_batch.Delete(to_slice(k)) : commit_batch.Put(to_slice(k), to_slice(v));
+                auto* family = family_of(k);
+                st = erase ? commit_batch.Delete(family, to_slice(k)) : commit_batch.Put(family, to_slice(k), to_slice(v));
             }
         };
         // Puts the indexed writes whose keys sort before `bound` ("" = all that are left).
@@ -1492,7 +1606,8 @@ result<void> rocksdb_backend::transaction::append(const ledger_event& e) {
             // The first append: no committed entry at or after e.seq may exist (one seek, which
             // covers every later append of this transaction too), and its predecessor must.
             key_writer{db_->key, tag::ledger}.seq(e.seq);
-            range_iterator later{*db_->db, db_->latest, db_->key, layout::prefix_end(std::string(1, tag::ledger))};
+            range_iterator later{*db_->db, db_->ledger.get(), db_->latest, db_->key,
+                                 layout::prefix_end(std::string(1, tag::ledger))};
             later.first();
             if (auto st = later.status("append"); !st) {
                 return st;
@@ -1591,13 +1706,27 @@ result<rocksdb_backend> rocksdb_backend::open(const rocksdb_options& options) {
                 return fail(errc::storage, cannot + ec.message());
             }
         }
+        // RocksDB opens a database only with every column family it has: those it lists (none
+        // for a new database, whose default family Open creates). A family Wakeplane lacks is
+        // created after the layout check, so that opening someone else's database writes nothing.
+        const rocksdb::Options db_options = database_options(options);
+        std::vector<std::string> names;
+        if (!rocksdb::DB::ListColumnFamilies(db_options, where, &names).ok()) {
+            names = {rocksdb::kDefaultColumnFamilyName};
+        }
+        std::vector<rocksdb::ColumnFamilyDescriptor> families;
+        for (auto& name : names) {
+            families.emplace_back(std::move(name), db_options);
+        }
         rocksdb::DB* raw = nullptr;
-        auto st = rocksdb::DB::Open(database_options(options), where, &raw);
+        std::vector<rocksdb::ColumnFamilyHandle*> handles;
+        auto st = rocksdb::DB::Open(db_options, where, families, &handles, &raw);
         if (!st.ok()) {
             return fail(errc::storage, cannot + st.ToString());
         }
-        auto state = std::make_unique<impl>(std::unique_ptr<rocksdb::DB>(raw), options.schedule_cache_entries);
-        if (auto checked = state->check_layout(where); !checked) {
+        auto state =
+            std::make_unique<impl>(std::unique_ptr<rocksdb::DB>(raw), handles, options.schedule_cache_entries);
+        if (auto checked = state->check_layout(where, db_options); !checked) {
             return tl::unexpected(checked.error());
         }
         return rocksdb_backend{std::move(state)};
@@ -1776,13 +1905,14 @@ result<std::vector<ledger_event>> rocksdb_backend::read_ledger(const ledger_quer
         std::string from;
         key_writer{from, std::string_view{prefix}}.seq(std::max<std::int64_t>(query.after, 0));
         // The smallest key past every entry at or before `after`: entries strictly after it.
-        range_iterator it{*impl_->db, v.options, layout::prefix_end(from), layout::prefix_end(prefix)};
+        range_iterator it{*impl_->db, impl_->family_of(prefix), v.options, layout::prefix_end(from),
+                          layout::prefix_end(prefix)};
         for (it.first(); it.valid() && out.size() < query.limit; it.next()) {
             auto seq = fixed_field(it.key(), prefix.size());
             if (!seq) {
                 return tl::unexpected(seq.error());
             }
-            auto e = indexed ? event_at(v, *seq) : decode_event(it.value());
+            auto e = indexed ? event_at(v, impl_->ledger.get(), *seq) : decode_event(it.value());
             if (!e) {
                 return tl::unexpected(e.error());
             }
@@ -1799,7 +1929,8 @@ result<std::vector<ledger_event>> rocksdb_backend::read_ledger(const ledger_quer
 }
 
 result<std::int64_t> rocksdb_backend::last_seq() {
-    return shielded("last_seq", [&] { return highest_seq(*impl_->db, rocksdb::ReadOptions{}); });
+    return shielded("last_seq",
+                    [&] { return highest_seq(*impl_->db, impl_->ledger.get(), rocksdb::ReadOptions{}); });
 }
 
 result<store_counts> rocksdb_backend::counts(time_point now) {
@@ -1830,7 +1961,7 @@ result<store_counts> rocksdb_backend::counts(time_point now) {
         auto expired = count_keys(v, std::string(1, tag::lease), layout::prefix_end(through),
                                   [](auto, auto) { return true; });
         auto letters = count_keys(v, std::string(1, tag::letters_created), {}, [](auto, auto) { return true; });
-        auto seq = highest_seq(*v.db, v.options);
+        auto seq = highest_seq(*v.db, impl_->ledger.get(), v.options);
         for (const auto* r : {&schedules, &runs, &due, &expired, &letters, &seq}) {
             if (!*r) {
                 return tl::unexpected(r->error());

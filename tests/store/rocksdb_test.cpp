@@ -30,36 +30,110 @@ namespace {
 
 const time_point t0 = at("2026-03-12T10:00:00Z");
 
-/// The number of keys of each tag in a closed store's directory, read with RocksDB directly.
-std::map<char, std::size_t> keys_by_tag(const std::filesystem::path& dir) {
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options options;
-    REQUIRE(rocksdb::DB::OpenForReadOnly(options, dir.string(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db{raw};
-    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
-    std::map<char, std::size_t> out;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        ++out[it->key()[0]];
+/// A closed store's directory opened with RocksDB directly, to read keys or to write them as
+/// another layout would have. RocksDB opens a database only with every column family it has:
+/// this opens those it lists, or the default one of a new database.
+struct raw_database {
+    explicit raw_database(const std::filesystem::path& dir, bool read_only = false) {
+        rocksdb::Options options;
+        options.create_if_missing = !read_only;
+        std::vector<std::string> names;
+        if (!rocksdb::DB::ListColumnFamilies(options, dir.string(), &names).ok()) {
+            names = {rocksdb::kDefaultColumnFamilyName};
+        }
+        std::vector<rocksdb::ColumnFamilyDescriptor> families;
+        for (const auto& name : names) {
+            families.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+        }
+        rocksdb::DB* raw = nullptr;
+        auto st = read_only ? rocksdb::DB::OpenForReadOnly(options, dir.string(), families, &handles, &raw)
+                            : rocksdb::DB::Open(options, dir.string(), families, &handles, &raw);
+        REQUIRE(st.ok());
+        db.reset(raw);
     }
-    REQUIRE(it->status().ok());
+    raw_database(const raw_database&) = delete;
+    raw_database& operator=(const raw_database&) = delete;
+    ~raw_database() {
+        for (auto* h : handles) {
+            db->DestroyColumnFamilyHandle(h);
+        }
+    }
+    rocksdb::DB* operator->() const { return db.get(); }
+    /// The family named `name`; nullptr when the database has none.
+    [[nodiscard]] rocksdb::ColumnFamilyHandle* family(std::string_view name) const {
+        auto it = std::find_if(handles.begin(), handles.end(), [&](auto* h) { return h->GetName() == name; });
+        return it == handles.end() ? nullptr : *it;
+    }
+    [[nodiscard]] rocksdb::ColumnFamilyHandle* ledger() const { return family(layout::ledger_family); }
+    /// Creates the ledger family, as a store of the current layout has it.
+    rocksdb::ColumnFamilyHandle* create_ledger() {
+        rocksdb::ColumnFamilyHandle* created = nullptr;
+        REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, std::string(layout::ledger_family), &created)
+                    .ok());
+        handles.push_back(created);
+        return created;
+    }
+    /// Every key of family `f` with its value, in key order.
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> entries(rocksdb::ColumnFamilyHandle* f) const {
+        std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{}, f)};
+        std::vector<std::pair<std::string, std::string>> out;
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            out.emplace_back(it->key().ToString(), it->value().ToString());
+        }
+        REQUIRE(it->status().ok());
+        return out;
+    }
+
+    std::unique_ptr<rocksdb::DB> db;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;  // closed before db
+};
+
+/// The number of keys of each tag in a closed store's directory, in all its column families,
+/// read with RocksDB directly.
+std::map<char, std::size_t> keys_by_tag(const std::filesystem::path& dir) {
+    raw_database db{dir, true};
+    std::map<char, std::size_t> out;
+    for (auto* family : db.handles) {
+        for (const auto& [key, value] : db.entries(family)) {
+            ++out[key[0]];
+        }
+    }
     return out;
 }
 
-/// Checks a closed store's schedule times as layout 3 has them: the layout key says 3, every
-/// times value (`t`, and the due entries' values) has a record version, and every due entry's
-/// value is its schedule's `t` value, which the planner's moves rely on (the due memo).
-void check_times_of_layout_3(const std::filesystem::path& dir) {
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options{}, dir.string(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db{raw};
+/// Turns a closed store of the current layout into one of layout 3: the ledger back in the
+/// default family, the ledger family dropped, the layout key 3.
+void to_layout_3(const std::filesystem::path& dir) {
+    raw_database db{dir};
+    REQUIRE(db.ledger() != nullptr);
+    rocksdb::WriteBatch writes;
+    for (const auto& [key, value] : db.entries(db.ledger())) {
+        REQUIRE(writes.Put(key, value).ok());
+    }
+    REQUIRE(writes.Put(std::string(layout::layout_key), std::string(layout::layout_version_3)).ok());
+    REQUIRE(db->Write(rocksdb::WriteOptions{}, &writes).ok());
+    REQUIRE(db->DropColumnFamily(db.ledger()).ok());
+}
+
+/// Checks a closed store's layout: the layout key says the current one, every ledger key is in
+/// the ledger family, and the schedule times are as layout 3 made them: every times value
+/// (`t`, and the due entries' values) has a record version, and every due entry's value is
+/// its schedule's `t` value, which the planner's moves rely on (the due memo).
+void check_current_layout(const std::filesystem::path& dir) {
+    raw_database db{dir, true};
     std::string version;
     REQUIRE(db->Get(rocksdb::ReadOptions{}, std::string(layout::layout_key), &version).ok());
     CHECK(version == layout::layout_version);
+    REQUIRE(db.ledger() != nullptr);
+    for (const auto& [key, value] : db.entries(db.ledger())) {
+        CHECK(key[0] == layout::tag::ledger);
+    }
     std::map<std::string, std::string> times_of;  // schedule id → its t value
     std::vector<std::pair<std::string, std::string>> due;  // (schedule id, due value)
     std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
         const std::string key = it->key().ToString();
+        CHECK(key[0] != layout::tag::ledger);
         if (key[0] != layout::tag::schedule_times && key[0] != layout::tag::due) {
             continue;
         }
@@ -78,13 +152,9 @@ void check_times_of_layout_3(const std::filesystem::path& dir) {
     }
 }
 
-/// Writes one key into a new raw RocksDB database at `dir`.
+/// Writes one key into the default family of the database at `dir` (created when missing).
 void raw_put(const std::filesystem::path& dir, std::string_view key, std::string_view value) {
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    REQUIRE(rocksdb::DB::Open(options, dir.string(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db{raw};
+    raw_database db{dir};
     REQUIRE(db->Put(rocksdb::WriteOptions{}, rocksdb::Slice{key.data(), key.size()},
                     rocksdb::Slice{value.data(), value.size()})
                 .ok());
@@ -121,6 +191,11 @@ void check_migrated(stores::rocksdb_store& s, const std::vector<schedule>& befor
     for (const auto& sc : before) {
         CHECK(s.get_schedule(sc.id).value() == sc);
     }
+    // The ledger of the three creations and the deletion, moved into its family.
+    const auto events = s.read_ledger(ledger_query{0, 10, std::nullopt, std::nullopt}).value();
+    REQUIRE(events.size() == 4);
+    CHECK(events.back().kind == event_kind::schedule_deleted);
+    CHECK(s.read_ledger(ledger_query{0, 10, std::string("sch_d"), std::nullopt}).value().size() == 2);
     CHECK(s.due_schedules(t0, 10).value() == std::vector{before[0]});
     auto tx = s.backend().begin();
     REQUIRE(tx.has_value());
@@ -652,7 +727,7 @@ TEST_CASE("rocksdb: indexes follow every transition exactly as the reference sto
         open_runs += ids.size();
     }
     fx.store.reset();
-    check_times_of_layout_3(fx.dir.path());
+    check_current_layout(fx.dir.path());
     auto keys = keys_by_tag(fx.dir.path());
     namespace tag = layout::tag;
     CHECK(keys[tag::due] == disk.due.size());
@@ -709,6 +784,11 @@ TEST_CASE("rocksdb: paths that cannot hold a store are storage errors that name 
     auto foreign = stores::rocksdb_backend::open({.path = dir.path() / "foreign"});
     REQUIRE_FALSE(foreign.has_value());
     CHECK_THAT(foreign.error().message, Catch::Contains("not a Wakeplane store"));
+    {
+        raw_database db{dir.path() / "foreign", true};  // refused without a write: no family was added
+        CHECK(db.handles.size() == 1);
+        CHECK(db.entries(db->DefaultColumnFamily()).size() == 1);
+    }
     raw_put(dir.path() / "future", layout::layout_key, "99");
     auto future = stores::rocksdb_backend::open({.path = dir.path() / "future"});
     REQUIRE_FALSE(future.has_value());
@@ -720,10 +800,10 @@ TEST_CASE("rocksdb: a store of layout 1 gets its schedule times keys at the next
     const auto before = due_paused_and_deleted(fx);
     {
         // What layout 1 wrote: the same rows (every full write keeps them current) without times
-        // keys. A times key no layout-1 writer would leave is planted to show it is replaced.
-        rocksdb::DB* raw = nullptr;
-        REQUIRE(rocksdb::DB::Open(rocksdb::Options{}, fx.dir.path().string(), &raw).ok());
-        std::unique_ptr<rocksdb::DB> db{raw};
+        // keys, and the ledger in the default family. A times key no layout-1 writer would leave
+        // is planted to show it is replaced.
+        to_layout_3(fx.dir.path());
+        raw_database db{fx.dir.path()};
         rocksdb::WriteBatch downgrade;
         for (const auto& sc : before) {
             REQUIRE(downgrade.Delete(std::string(1, layout::tag::schedule_times) + sc.id).ok());
@@ -742,7 +822,7 @@ TEST_CASE("rocksdb: a store of layout 1 gets its schedule times keys at the next
     fx.store = fx.open();
     check_migrated(*fx.store, before);
     fx.close();
-    check_times_of_layout_3(fx.dir.path());
+    check_current_layout(fx.dir.path());
     auto keys = keys_by_tag(fx.dir.path());
     CHECK(keys[layout::tag::schedule_times] == 3);
     auto& again = fx.reopen();
@@ -757,11 +837,11 @@ TEST_CASE("rocksdb: a store of layout 2 gets record versions at the next open", 
     rocksdb_fixture fx;
     const auto before = due_paused_and_deleted(fx);
 
-    // Layout 2's times values: the same without the trailing 8-byte record version.
+    // Layout 2's times values: the same without the trailing 8-byte record version; its ledger
+    // in the default family.
     auto rewrite_times = [&](auto&& change) {
-        rocksdb::DB* raw = nullptr;
-        REQUIRE(rocksdb::DB::Open(rocksdb::Options{}, fx.dir.path().string(), &raw).ok());
-        std::unique_ptr<rocksdb::DB> db{raw};
+        to_layout_3(fx.dir.path());
+        raw_database db{fx.dir.path()};
         rocksdb::WriteBatch writes;
         std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
         std::size_t seen = 0;
@@ -783,7 +863,7 @@ TEST_CASE("rocksdb: a store of layout 2 gets record versions at the next open", 
         fx.store = fx.open();
         check_migrated(*fx.store, before);
         fx.close();
-        check_times_of_layout_3(fx.dir.path());
+        check_current_layout(fx.dir.path());
     }
     SECTION("a value that is no layout 2 times value stops the open, naming the migration") {
         rewrite_times([](std::string v) { return v.substr(0, 3); });
@@ -794,14 +874,100 @@ TEST_CASE("rocksdb: a store of layout 2 gets record versions at the next open", 
     }
 }
 
+TEST_CASE("rocksdb: a store of layout 3 gets its ledger moved into the ledger family at the next open",
+          "[store][rocksdb][layout]") {
+    rocksdb_fixture fx;
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    REQUIRE(fx->create_schedule(sc).has_value());
+    REQUIRE(fx->trigger(pending_run(sc, "run_1", t0, t0)).has_value());
+    // More events than two of the move's synced batches (4,096 events each) hold.
+    constexpr std::int64_t events = 9000;
+    {
+        auto base = fx->read_ledger(ledger_query{0, 1, std::nullopt, std::nullopt}).value().front();
+        auto tx = fx->backend().begin();
+        REQUIRE(tx.has_value());
+        for (auto seq = fx->last_seq().value() + 1; seq <= events; ++seq) {
+            base.seq = seq;
+            base.at = t0 + std::chrono::seconds{seq};
+            REQUIRE(tx->append(base).has_value());
+        }
+        REQUIRE(tx->commit().has_value());
+    }
+    const ledger_query all{0, 2 * events, std::nullopt, std::nullopt};
+    const ledger_query of_schedule{0, 2 * events, std::string("sch_a"), std::nullopt};
+    const ledger_query of_run{0, 2 * events, std::nullopt, std::string("run_1")};
+    const auto ledger = fx->read_ledger(all).value();
+    const auto ledger_of_schedule = fx->read_ledger(of_schedule).value();
+    const auto ledger_of_run = fx->read_ledger(of_run).value();
+    REQUIRE(ledger.size() == events);
+    REQUIRE_FALSE(ledger_of_run.empty());
+    fx.close();
+    to_layout_3(fx.dir.path());
+    REQUIRE(keys_by_tag(fx.dir.path())[layout::tag::ledger] == events);
+
+    SECTION("in one open") {}
+    SECTION("after a crash between two of its batches") {
+        // What such a crash leaves: the first events in the ledger family (written there and
+        // deleted from the default family in one batch), the rest in the default family, and
+        // the layout key still at 3.
+        raw_database db{fx.dir.path()};
+        auto* family = db.create_ledger();
+        rocksdb::WriteBatch moved;
+        const auto in_default = db.entries(db->DefaultColumnFamily());
+        std::size_t n = 0;
+        for (const auto& [key, value] : in_default) {
+            if (key[0] == layout::tag::ledger && ++n <= 5000) {
+                REQUIRE(moved.Put(family, key, value).ok());
+                REQUIRE(moved.Delete(key).ok());
+            }
+        }
+        REQUIRE(db->Write(rocksdb::WriteOptions{}, &moved).ok());
+    }
+    auto& s = fx.reopen();
+    CHECK(s.read_ledger(all).value() == ledger);
+    CHECK(s.read_ledger(of_schedule).value() == ledger_of_schedule);
+    CHECK(s.read_ledger(of_run).value() == ledger_of_run);
+    CHECK(s.last_seq().value() == events);
+    CHECK(s.counts(t0).value().last_seq == events);
+    REQUIRE(s.pause_schedule("sch_a", t0 + 1h).has_value());  // numbering goes on
+    CHECK(s.read_ledger(ledger_query{events, 10, std::nullopt, std::nullopt}).value().at(0).seq == events + 1);
+    fx.close();
+    check_current_layout(fx.dir.path());
+    CHECK(keys_by_tag(fx.dir.path())[layout::tag::ledger] == events + 1);  // each in one family only
+}
+
+TEST_CASE("rocksdb: the ledger family comes with a new store and is required from then on", "[store][rocksdb][layout]") {
+    temp_dir dir{"wakeplane-rocksdb-family"};
+    const auto path = dir.path() / "store";
+    SECTION("a crash after creating the family, before the layout key, leaves a new store") {
+        {
+            raw_database db{path};
+            db.create_ledger();
+        }
+        auto s = stores::open_rocksdb_store({.path = path});
+        REQUIRE(s.has_value());
+        REQUIRE(s->create_schedule(interval_schedule("sch_a", "alpha", t0)).has_value());
+        CHECK(s->last_seq().value() == 1);
+    }
+    SECTION("a store of this layout without it is refused, naming it") {
+        REQUIRE(stores::open_rocksdb_store({.path = path}).has_value());
+        {
+            raw_database db{path};
+            REQUIRE(db->DropColumnFamily(db.ledger()).ok());
+        }
+        auto s = stores::open_rocksdb_store({.path = path});
+        REQUIRE_FALSE(s.has_value());
+        CHECK(s.error().code == errc::storage);
+        CHECK_THAT(s.error().message, Catch::Contains("column family \"ledger\""));
+    }
+}
+
 TEST_CASE("rocksdb: a schedule without its times key is reported as corrupt", "[store][rocksdb][layout]") {
     rocksdb_fixture fx;
     REQUIRE(fx->create_schedule(interval_schedule("sch_a", "alpha", t0)).has_value());
     fx.close();
     {
-        rocksdb::DB* raw = nullptr;
-        REQUIRE(rocksdb::DB::Open(rocksdb::Options{}, fx.dir.path().string(), &raw).ok());
-        std::unique_ptr<rocksdb::DB> db{raw};
+        raw_database db{fx.dir.path()};
         REQUIRE(db->Delete(rocksdb::WriteOptions{}, std::string(1, layout::tag::schedule_times) + "sch_a").ok());
     }
     auto& s = fx.reopen();
