@@ -692,6 +692,23 @@ rocksdb::Options database_options(const rocksdb_options& o) {
     return options;
 }
 
+/// The ledger family's options: the store's, without its Bloom filters and its compaction on
+/// deletions. A ledger key is read only where it exists (an event a filter key names, the
+/// predecessor of a transaction's first append) and otherwise scanned, so a filter would never
+/// spare a read; and no ledger key is ever deleted.
+rocksdb::ColumnFamilyOptions ledger_family_options(const rocksdb::Options& store) {
+    rocksdb::ColumnFamilyOptions options(store);
+    if (const auto* table = store.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>()) {
+        rocksdb::BlockBasedTableOptions unfiltered = *table;  // and the same block cache
+        unfiltered.filter_policy.reset();
+        options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(unfiltered));
+    }
+    options.memtable_prefix_bloom_size_ratio = 0;
+    options.memtable_whole_key_filtering = false;
+    options.table_properties_collector_factories.clear();
+    return options;
+}
+
 }  // namespace
 
 /// How a transaction reads a key of some tag back, which decides where its writes go.
@@ -785,18 +802,16 @@ struct family_closer {
 using family_handle = std::unique_ptr<rocksdb::ColumnFamilyHandle, family_closer>;
 
 struct rocksdb_backend::impl {
-    /// Takes the database and the handles DB::Open gave for its column families.
-    impl(std::unique_ptr<rocksdb::DB> opened, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
-         std::size_t cached_schedules)
-        : db(std::move(opened)), schedules(cached_schedules) {
+    /// Takes the database and the handles DB::Open gave for its column families. The handles
+    /// become members right after the database, so that whatever throws later closes them first.
+    impl(std::unique_ptr<rocksdb::DB> opened, std::vector<family_handle> opened_families, std::size_t cached_schedules)
+        : db(std::move(opened)), other_families(std::move(opened_families)), schedules(cached_schedules) {
         durable.sync = true;
-        for (auto* h : handles) {
-            family_handle owned{h, family_closer{db.get()}};
-            if (h->GetName() == layout::ledger_family) {
-                ledger = std::move(owned);
-            } else {
-                other_families.push_back(std::move(owned));
-            }
+        const auto named_ledger = std::find_if(other_families.begin(), other_families.end(),
+                                               [](const auto& f) { return f->GetName() == layout::ledger_family; });
+        if (named_ledger != other_families.end()) {
+            ledger = std::move(*named_ledger);
+            other_families.erase(named_ledger);
         }
     }
 
@@ -840,14 +855,22 @@ struct rocksdb_backend::impl {
 
     /// Marks a new directory as a store of this layout; moves a store of an older layout up to
     /// it, one layout at a time; refuses a store of an unknown layout and a database that holds
-    /// someone else's keys (without writing to it). `family` is what a created family gets.
+    /// someone else's keys or families (adding none). `family`: the options of the ledger family.
     result<void> check_layout(const std::string& where, const rocksdb::ColumnFamilyOptions& family) {
         std::string version;
         auto st = db->Get(latest, to_slice(layout_key), &version);
         if (st.IsNotFound()) {
+            // New only if it holds no key and no family but an empty ledger one (which a crash
+            // between creating it and writing the layout key leaves).
             range_iterator any{*db, latest, std::string{}, std::string{}};
             any.first();
-            if (any.valid()) {
+            bool empty = !any.valid() && other_families.size() <= 1;
+            if (empty && ledger) {
+                range_iterator events{*db, ledger.get(), latest, std::string{}, std::string{}};
+                events.first();
+                empty = !events.valid();
+            }
+            if (!empty) {
                 return fail(errc::storage, "the RocksDB database at \"" + where + "\" is not a Wakeplane store");
             }
             // The layout key last: a crash before it leaves a database that is still new.
@@ -1706,27 +1729,41 @@ result<rocksdb_backend> rocksdb_backend::open(const rocksdb_options& options) {
                 return fail(errc::storage, cannot + ec.message());
             }
         }
-        // RocksDB opens a database only with every column family it has: those it lists (none
-        // for a new database, whose default family Open creates). A family Wakeplane lacks is
-        // created after the layout check, so that opening someone else's database writes nothing.
+        // RocksDB opens a database only with every column family it has: those it lists, or for
+        // a new database (no CURRENT file) the default one, which Open creates. A family
+        // Wakeplane lacks is created after the layout check, so that opening someone else's
+        // database adds no key and no family to it.
         const rocksdb::Options db_options = database_options(options);
-        std::vector<std::string> names;
-        if (!rocksdb::DB::ListColumnFamilies(db_options, where, &names).ok()) {
-            names = {rocksdb::kDefaultColumnFamilyName};
+        std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName};
+        if (std::filesystem::exists(options.path / "CURRENT", ec)) {
+            if (auto listed = rocksdb::DB::ListColumnFamilies(db_options, where, &names); !listed.ok()) {
+                return fail(errc::storage, cannot + listed.ToString());
+            }
         }
+        const rocksdb::ColumnFamilyOptions ledger_options = ledger_family_options(db_options);
         std::vector<rocksdb::ColumnFamilyDescriptor> families;
         for (auto& name : names) {
-            families.emplace_back(std::move(name), db_options);
+            const bool is_ledger = name == layout::ledger_family;
+            families.emplace_back(std::move(name), is_ledger ? ledger_options : db_options);
         }
+        // Owned as soon as opened, the handles declared after the database (so closed before
+        // it) and their room reserved beforehand (so taking them cannot throw).
+        std::unique_ptr<rocksdb::DB> opened;
+        std::vector<family_handle> opened_families;
+        opened_families.reserve(families.size());
         rocksdb::DB* raw = nullptr;
         std::vector<rocksdb::ColumnFamilyHandle*> handles;
         auto st = rocksdb::DB::Open(db_options, where, families, &handles, &raw);
         if (!st.ok()) {
             return fail(errc::storage, cannot + st.ToString());
         }
+        opened.reset(raw);
+        for (auto* h : handles) {
+            opened_families.emplace_back(h, family_closer{raw});
+        }
         auto state =
-            std::make_unique<impl>(std::unique_ptr<rocksdb::DB>(raw), handles, options.schedule_cache_entries);
-        if (auto checked = state->check_layout(where, db_options); !checked) {
+            std::make_unique<impl>(std::move(opened), std::move(opened_families), options.schedule_cache_entries);
+        if (auto checked = state->check_layout(where, ledger_options); !checked) {
             return tl::unexpected(checked.error());
         }
         return rocksdb_backend{std::move(state)};

@@ -949,6 +949,42 @@ TEST_CASE("rocksdb: the ledger family comes with a new store and is required fro
         REQUIRE(s->create_schedule(interval_schedule("sch_a", "alpha", t0)).has_value());
         CHECK(s->last_seq().value() == 1);
     }
+    SECTION("a database with no key but in another family is someone else's, and left so") {
+        for (const char* name : {"other", "ledger"}) {
+            CAPTURE(name);
+            const auto foreign = dir.path() / name;
+            {
+                raw_database db{foreign};
+                rocksdb::ColumnFamilyHandle* family = nullptr;
+                REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, name, &family).ok());
+                db.handles.push_back(family);
+                REQUIRE(db->Put(rocksdb::WriteOptions{}, family, "user:1", "{}").ok());
+            }
+            auto s = stores::open_rocksdb_store({.path = foreign});
+            REQUIRE_FALSE(s.has_value());
+            CHECK_THAT(s.error().message, Catch::Contains("not a Wakeplane store"));
+            raw_database db{foreign, true};
+            CHECK(db.handles.size() == 2);  // no family added
+            CHECK(db.entries(db->DefaultColumnFamily()).empty());
+        }
+    }
+    SECTION("a store of layout 3 with an empty ledger moves up too") {
+        REQUIRE(stores::open_rocksdb_store({.path = path}).has_value());
+        to_layout_3(path);
+        auto s = stores::open_rocksdb_store({.path = path});
+        REQUIRE(s.has_value());
+        CHECK(s->last_seq().value() == 0);
+        REQUIRE(s->create_schedule(interval_schedule("sch_a", "alpha", t0)).has_value());
+        CHECK(s->read_ledger(ledger_query{0, 10, std::nullopt, std::nullopt}).value().size() == 1);
+    }
+    SECTION("a store whose families cannot be listed is refused with RocksDB's reason") {
+        REQUIRE(stores::open_rocksdb_store({.path = path}).has_value());
+        std::ofstream{path / "CURRENT", std::ios::trunc} << "MANIFEST-999999\n";
+        auto s = stores::open_rocksdb_store({.path = path});
+        REQUIRE_FALSE(s.has_value());
+        CHECK(s.error().code == errc::storage);
+        CHECK_THAT(s.error().message, Catch::Contains(path.string()) && Catch::Contains("MANIFEST-999999"));
+    }
     SECTION("a store of this layout without it is refused, naming it") {
         REQUIRE(stores::open_rocksdb_store({.path = path}).has_value());
         {
