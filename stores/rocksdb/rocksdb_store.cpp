@@ -944,7 +944,9 @@ struct rocksdb_backend::impl {
             return st.ok() ? result<void>{} : storage_error("open", st);
         };
         const std::string prefix(1, tag::ledger);
-        range_iterator events{*db, latest, prefix, layout::prefix_end(prefix)};
+        rocksdb::ReadOptions once = latest;
+        once.fill_cache = false;  // each event is read this once: keep the block cache for the rows
+        range_iterator events{*db, once, prefix, layout::prefix_end(prefix)};
         std::size_t batched = 0;
         for (events.first(); events.valid(); events.next()) {
             auto st = writes.Put(ledger.get(), to_slice(events.key()), to_slice(events.value()));
