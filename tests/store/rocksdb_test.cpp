@@ -65,14 +65,15 @@ struct raw_database {
         return it == handles.end() ? nullptr : *it;
     }
     [[nodiscard]] rocksdb::ColumnFamilyHandle* ledger() const { return family(layout::ledger_family); }
-    /// Creates the ledger family, as a store of the current layout has it.
-    rocksdb::ColumnFamilyHandle* create_ledger() {
+    /// Creates the family `name`; closed with the database.
+    rocksdb::ColumnFamilyHandle* create_family(std::string_view name) {
         rocksdb::ColumnFamilyHandle* created = nullptr;
-        REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, std::string(layout::ledger_family), &created)
-                    .ok());
+        REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, std::string(name), &created).ok());
         handles.push_back(created);
         return created;
     }
+    /// Creates the ledger family, as a store of the current layout has it.
+    rocksdb::ColumnFamilyHandle* create_ledger() { return create_family(layout::ledger_family); }
     /// Every key of family `f` with its value, in key order.
     [[nodiscard]] std::vector<std::pair<std::string, std::string>> entries(rocksdb::ColumnFamilyHandle* f) const {
         std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{}, f)};
@@ -955,10 +956,7 @@ TEST_CASE("rocksdb: the ledger family comes with a new store and is required fro
             const auto foreign = dir.path() / name;
             {
                 raw_database db{foreign};
-                rocksdb::ColumnFamilyHandle* family = nullptr;
-                REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, name, &family).ok());
-                db.handles.push_back(family);
-                REQUIRE(db->Put(rocksdb::WriteOptions{}, family, "user:1", "{}").ok());
+                REQUIRE(db->Put(rocksdb::WriteOptions{}, db.create_family(name), "user:1", "{}").ok());
             }
             auto s = stores::open_rocksdb_store({.path = foreign});
             REQUIRE_FALSE(s.has_value());
