@@ -3,6 +3,7 @@
 // schedules are not due.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -122,6 +123,62 @@ void bm_store_raw_pass(benchmark::State& state) {
     });
 }
 
+/// The goal's ratio measured in pairs: each iteration runs one planner pass (as bm_plan_due) and
+/// then writes the same N run rows with the raw insert (as bm_store_raw_insert), each on a store
+/// of its own loaded alike, and times both. bm_plan_due and bm_store_raw_insert run minutes
+/// apart, and on a machine whose speed drifts by more than the margin in that time their ratio
+/// measures the drift as much as the code; a pair runs within a second or so, so both halves
+/// see the same machine. Reports the planner's time as the iteration time, and the raw insert's
+/// time and `planner_vs_raw` (raw time / planner time: the planner's throughput as a fraction of
+/// the raw insert's, the goal being at least 0.5) as counters.
+template <class Kind>
+void bm_plan_paired(benchmark::State& state) {
+    using steady = std::chrono::steady_clock;
+    const auto n = state.range(0);
+    Kind plan_kind;
+    Kind raw_kind;
+    auto plan_store = loaded(plan_kind, n, 0);
+    auto raw_store = loaded(raw_kind, n, 0);
+    manual_clock clock{t0 + 1s};
+    id_generator ids{3};
+    planner<typename Kind::store_type, manual_clock> p{*plan_store, clock, ids, planner_options{1024, 1'000'000}};
+    std::int64_t round = 0;
+    steady::duration planner_total{};
+    steady::duration raw_total{};
+    for (auto _ : state) {
+        const auto start = steady::now();
+        auto r = p.plan();
+        const auto planned = steady::now();
+        if (!r || r->materialized != static_cast<std::size_t>(n)) {
+            state.SkipWithError("the pass did not materialize every schedule");
+            break;
+        }
+        ++round;
+        for (std::int64_t done = 0; done < n;) {
+            auto tx = raw_store->backend().begin();
+            bool written = tx.has_value();
+            for (const auto end = std::min<std::int64_t>(n, done + 1024); written && done < end; ++done) {
+                written = tx->insert_run(bench_run(done, t0 + std::chrono::minutes{round}, round)).value_or(false);
+            }
+            if (!written || !tx->commit()) {
+                state.SkipWithError("the raw insert failed");
+                return;
+            }
+        }
+        const auto written = steady::now();
+        planner_total += planned - start;
+        raw_total += written - planned;
+        state.SetIterationTime(std::chrono::duration<double>(planned - start).count());
+        clock.advance(1min);
+    }
+    const auto ms = [&state](steady::duration d) {
+        return std::chrono::duration<double, std::milli>(d).count() / static_cast<double>(state.iterations());
+    };
+    state.counters["raw_ms"] = ms(raw_total);
+    state.counters["planner_vs_raw"] = std::chrono::duration<double>(raw_total).count() /
+                                       std::chrono::duration<double>(planner_total).count();
+}
+
 /// A pass with 1,000 schedules due among `range(0)` schedules: its cost must follow the due
 /// ones, not all of them.
 template <class Kind>
@@ -146,10 +203,13 @@ void bm_plan_idle(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * due);
 }
 
-/// N = 1k, 10k and 100k schedules, in wall-clock milliseconds (a durable pass waits for fsync).
-void over_n(benchmark::internal::Benchmark* b) {
-    b->RangeMultiplier(10)->Range(1000, 100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+/// N = 1k, 10k and 100k schedules, in milliseconds.
+void n_schedules(benchmark::internal::Benchmark* b) {
+    b->RangeMultiplier(10)->Range(1000, 100000)->Unit(benchmark::kMillisecond);
 }
+
+/// n_schedules in wall-clock time (a durable pass waits for fsync).
+void over_n(benchmark::internal::Benchmark* b) { n_schedules(b->UseRealTime()); }
 
 }  // namespace
 
@@ -157,6 +217,7 @@ void over_n(benchmark::internal::Benchmark* b) {
     BENCHMARK_TEMPLATE(bm_plan_due, kind)->Name("bm_plan_due/" #kind)->Apply(over_n);                  \
     BENCHMARK_TEMPLATE(bm_store_raw_insert, kind)->Name("bm_store_raw_insert/" #kind)->Apply(over_n);  \
     BENCHMARK_TEMPLATE(bm_store_raw_pass, kind)->Name("bm_store_raw_pass/" #kind)->Apply(over_n);      \
+    BENCHMARK_TEMPLATE(bm_plan_paired, kind)->Name("bm_plan_paired/" #kind)->Apply(n_schedules)->UseManualTime(); \
     BENCHMARK_TEMPLATE(bm_plan_idle, kind)->Name("bm_plan_idle/" #kind)->Arg(1000)->Arg(1000000)      \
         ->Unit(benchmark::kMillisecond)->UseRealTime()
 
