@@ -626,6 +626,12 @@ std::string encode_event_data(const ledger_event& e) {
     return w.take();
 }
 
+std::string encode_event_data(const ledger_event& e, std::string_view encoded_row) {
+    json_writer w;
+    write_data(w, e, encoded_row);
+    return w.take();
+}
+
 result<ledger_event> decode_event_data(ledger_event header, std::string_view data) {
     return decode_text<ledger_event>("ledger event", data, [&](json_scan& in, ledger_event& out) {
         out = std::move(header);

@@ -102,6 +102,9 @@ struct ledger_event {
 
 /// The `data` of a ledger event (its payload) as JSON, and back.
 [[nodiscard]] std::string encode_event_data(const ledger_event& e);
+/// The same for an event whose payload is a run_change, with its row already encoded
+/// (`encoded_row` must be encode_run_record() of that row).
+[[nodiscard]] std::string encode_event_data(const ledger_event& e, std::string_view encoded_row);
 [[nodiscard]] result<ledger_event> decode_event_data(ledger_event header, std::string_view data);
 
 /// The whole event as one JSON object `{seq, at, kind, schedule_id, run_id?, occurrence_key?,

@@ -327,7 +327,8 @@ sqlite_backend::transaction::transaction(impl& owner, std::unique_lock<std::mute
 
 sqlite_backend::transaction::transaction(transaction&& other) noexcept
     : owner_(other.owner_), lock_(std::move(other.lock_)), finished_(other.finished_),
-      last_appended_(other.last_appended_) {}
+      last_appended_(other.last_appended_), written_(std::move(other.written_)),
+      next_written_(other.next_written_) {}
 
 sqlite_backend::transaction::~transaction() {
     if (!lock_.owns_lock() || finished_) {
@@ -530,7 +531,11 @@ result<bool> sqlite_backend::transaction::insert_run(const run& r) {
     if (auto done = insert_once(c, *st, "run", r.id); !done) {
         return tl::unexpected(done.error());
     }
-    return c.changes() == 1;  // 0: the (occurrence, attempt) exists, DO NOTHING applied
+    if (c.changes() != 1) {
+        return false;  // the (occurrence, attempt) exists, DO NOTHING applied
+    }
+    written_.push_back({r, std::move(*record)});
+    return true;
 }
 
 result<void> sqlite_backend::transaction::put_run(const run& now, const run& before) {
@@ -561,6 +566,7 @@ result<void> sqlite_backend::transaction::put_run(const run& now, const run& bef
         return fail(errc::storage, "sqlite " + c.path().string() + ": run \"" + now.id +
                                        "\" does not exist with this schedule, occurrence, attempt and creation time");
     }
+    written_.push_back({now, std::move(*record)});
     return {};
 }
 
@@ -592,8 +598,26 @@ result<void> sqlite_backend::transaction::put_dead_letter(const dead_letter& d) 
     return insert_once(c, *st, "dead letter", d.id);
 }
 
+const std::string* sqlite_backend::transaction::record_as_written(const run& row) noexcept {
+    // Forward from the last match only: the store appends a transaction's events in the order
+    // of the writes they record, so a pass or a batch of claims matches each row at the next
+    // place or soon after, and a miss (an event whose row this transaction did not write) costs
+    // one look at each later write, where the ids differ at once.
+    for (std::size_t i = next_written_; i < written_.size(); ++i) {
+        if (written_[i].row == row) {
+            next_written_ = i + 1;
+            return &written_[i].record;
+        }
+    }
+    return nullptr;
+}
+
 result<void> sqlite_backend::transaction::append(const ledger_event& e) {
-    auto data = encoded("ledger event", std::to_string(e.seq), [&] { return encode_event_data(e); });
+    auto data = encoded("ledger event", std::to_string(e.seq), [&] {
+        const auto* change = std::get_if<run_change>(&e.payload);
+        const auto* record = change == nullptr ? nullptr : record_as_written(change->row);
+        return record == nullptr ? encode_event_data(e) : encode_event_data(e, *record);
+    });
     if (!data) {
         return tl::unexpected(data.error());
     }

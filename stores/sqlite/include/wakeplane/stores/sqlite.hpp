@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -100,6 +101,18 @@ public:
         /// process), so past the first append the next number follows from it, without asking
         /// the table again.
         std::int64_t last_appended_ = 0;
+        /// The runs this transaction wrote, each with its stored record, in the order written.
+        /// An event that carries one of these rows (a planner pass appends one per run it
+        /// inserted, a claim one per run it changed) takes the record from here: the row, the
+        /// larger half of the event, is not encoded a second time.
+        struct written_run {
+            run row;
+            std::string record;
+        };
+        std::vector<written_run> written_;
+        std::size_t next_written_ = 0;  ///< where append() looks: events follow the writes' order
+        /// The record of `row` as this transaction wrote it, or null when it did not write that row.
+        [[nodiscard]] const std::string* record_as_written(const run& row) noexcept;
     };
 
     /// Opens (creating and migrating when needed) the database at `options.path`. A file written
