@@ -156,11 +156,11 @@ void bm_plan_paired(benchmark::State& state) {
         ++round;
         for (std::int64_t done = 0; done < n;) {
             auto tx = raw_store->backend().begin();
-            bool written = tx.has_value();
-            for (const auto end = std::min<std::int64_t>(n, done + 1024); written && done < end; ++done) {
-                written = tx->insert_run(bench_run(done, t0 + std::chrono::minutes{round}, round)).value_or(false);
+            bool ok = tx.has_value();
+            for (const auto end = std::min<std::int64_t>(n, done + 1024); ok && done < end; ++done) {
+                ok = tx->insert_run(bench_run(done, t0 + std::chrono::minutes{round}, round)).value_or(false);
             }
-            if (!written || !tx->commit()) {
+            if (!ok || !tx->commit()) {
                 state.SkipWithError("the raw insert failed");
                 return;
             }
