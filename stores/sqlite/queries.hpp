@@ -13,10 +13,12 @@ namespace wakeplane::stores::sqlite_detail::sql {
 inline constexpr std::string_view schedule_by_id = "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1";
 inline constexpr std::string_view live_schedule_named = "SELECT id FROM schedules WHERE name = ?1 AND deleted = 0";
 inline constexpr std::string_view run_by_id = "SELECT record FROM runs WHERE id = ?1";
+/// The condition of the partial index runs_open, word for word: SQLite uses a partial index only
+/// for a query that repeats its condition (written as two two-value lists, see migrations.cpp).
+#define WAKEPLANE_OPEN_RUN "(status IN ('pending', 'claimed') OR status IN ('running', 'retry_scheduled'))"
 /// ?2..?5: the wanted statuses (NULL for an unused slot); only non-terminal runs are indexed.
 inline constexpr std::string_view open_runs_of =
-    "SELECT record FROM runs WHERE schedule_id = ?1"
-    " AND status IN ('pending', 'claimed', 'running', 'retry_scheduled') AND status IN (?2, ?3, ?4, ?5)"
+    "SELECT record FROM runs WHERE schedule_id = ?1 AND " WAKEPLANE_OPEN_RUN " AND status IN (?2, ?3, ?4, ?5)"
     " ORDER BY id";
 /// The open runs of a schedule from columns alone (claims read them for every batch). A retry
 /// without retry_available_at is never eligible (is_eligible), which only its record tells; the
@@ -24,8 +26,8 @@ inline constexpr std::string_view open_runs_of =
 inline constexpr std::string_view open_runs_brief =
     "SELECT id, status, nominal_us, eligible_us,"
     " CASE WHEN status = 'retry_scheduled' THEN json_extract(record, '$.retry_available_at') IS NULL ELSE 0 END"
-    " FROM runs WHERE schedule_id = ?1 AND status IN ('pending', 'claimed', 'running', 'retry_scheduled')"
-    " ORDER BY id";
+    " FROM runs WHERE schedule_id = ?1 AND " WAKEPLANE_OPEN_RUN " ORDER BY id";
+#undef WAKEPLANE_OPEN_RUN
 
 /// The planner's query. The terms repeat the partial index's WHERE so SQLite can use it.
 inline constexpr std::string_view due_schedules =
