@@ -1,6 +1,7 @@
 // What only the SQLite store has: pragmas, migrations, append-only triggers, indexes, files.
 #include <wakeplane/stores/sqlite.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -76,34 +77,34 @@ shell_outcome sqlite3_shell(const temp_dir& dir, const std::filesystem::path& fi
     return out;
 }
 
-/// The `detail` column of EXPLAIN QUERY PLAN, one line per step.
-std::string query_plan(connection& c, std::string_view query) {
-    auto st = c.prepare("EXPLAIN QUERY PLAN " + std::string(query));
+/// Column `column` of every row that `explain` (EXPLAIN or EXPLAIN QUERY PLAN) prints for `statement`.
+std::vector<std::string> explained(connection& c, std::string_view explain, std::string_view statement, int column) {
+    auto st = c.prepare(std::string(explain) + " " + std::string(statement));
     REQUIRE(st.has_value());
-    std::string plan;
+    std::vector<std::string> out;
     for (;;) {
         auto row = st->step();
         REQUIRE(row.has_value());
         if (!*row) {
-            return plan;
+            return out;
         }
-        plan += std::string(st->text(3)) + "\n";
+        out.emplace_back(st->text(column));
     }
+}
+
+/// The `detail` column of EXPLAIN QUERY PLAN, one line per step.
+std::string query_plan(connection& c, std::string_view query) {
+    std::string plan;
+    for (const auto& step : explained(c, "EXPLAIN QUERY PLAN", query, 3)) {
+        plan += step + "\n";
+    }
+    return plan;
 }
 
 /// How many ephemeral tables one execution of `statement` builds (OpenEphemeral in its program).
 std::int64_t ephemeral_tables(connection& c, std::string_view statement) {
-    auto st = c.prepare("EXPLAIN " + std::string(statement));
-    REQUIRE(st.has_value());
-    std::int64_t n = 0;
-    for (;;) {
-        auto row = st->step();
-        REQUIRE(row.has_value());
-        if (!*row) {
-            return n;
-        }
-        n += st->text(1) == "OpenEphemeral" ? 1 : 0;
-    }
+    const auto opcodes = explained(c, "EXPLAIN", statement, 1);
+    return std::count(opcodes.begin(), opcodes.end(), "OpenEphemeral");
 }
 
 /// The CREATE statement of schema object `name`.
