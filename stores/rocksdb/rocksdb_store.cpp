@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <wakeplane/detail/schedule_cache.hpp>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -25,7 +27,6 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "keys.hpp"
-#include "schedule_cache.hpp"
 
 namespace wakeplane::stores {
 
@@ -312,7 +313,7 @@ void raise_to_first(scan_floor& floor, const range_iterator& it, std::string_vie
 /// so that it never mixes the states before and after a concurrent commit. Queries that read
 /// schedules pass the store's schedule cache.
 struct snapshot_view {
-    explicit snapshot_view(rocksdb::DB& database, layout::schedule_cache* cache = nullptr)
+    explicit snapshot_view(rocksdb::DB& database, detail::schedule_cache* cache = nullptr)
         : db(&database), snapshot(&database), schedules(cache) {
         options.snapshot = snapshot.snapshot();
     }
@@ -322,7 +323,7 @@ struct snapshot_view {
     rocksdb::DB* db;
     rocksdb::ManagedSnapshot snapshot;
     rocksdb::ReadOptions options;
-    layout::schedule_cache* schedules;
+    detail::schedule_cache* schedules;
 };
 
 /// Reads the row `row_tag · id` of committed data; nullopt when absent. Not for schedules,
@@ -353,7 +354,7 @@ result<std::optional<T>> read_row(rocksdb::DB& db, const rocksdb::ReadOptions& o
 /// into `learn` when given (the caller read committed data), and the times are applied.
 result<std::optional<schedule>> schedule_from(std::string_view id, std::optional<layout::schedule_times> times,
                                               std::optional<std::string_view> record,
-                                              layout::schedule_cache* learn) {
+                                              detail::schedule_cache* learn) {
     if (!record) {
         if (times) {
             return fail(errc::storage, "rocksdb store: schedule \"" + std::string(id) + "\" has times but no record");
@@ -487,7 +488,7 @@ private:
 template <class T>
 result<std::vector<T>> rows_at_or_before(rocksdb::DB& db, scan_floor& floor, char index_tag, char row_tag,
                                          time_point now, std::size_t limit, result<T> (*decode)(std::string_view),
-                                         layout::schedule_cache* schedules = nullptr, due_memo* memo = nullptr) {
+                                         detail::schedule_cache* schedules = nullptr, due_memo* memo = nullptr) {
     std::vector<T> out;
     if (limit == 0) {
         return out;
@@ -819,7 +820,7 @@ struct rocksdb_backend::impl {
     // Declared after db: closed before it.
     family_handle ledger{nullptr, family_closer{nullptr}};  ///< the ledger family; null until created (layout 4)
     std::vector<family_handle> other_families;  ///< the default family's handle from DB::Open, and any other
-    layout::schedule_cache schedules;  ///< decoded records of committed schedules
+    detail::schedule_cache schedules;  ///< decoded records of committed schedules
     due_memo due_times;                ///< the times the latest due scan read
     rocksdb::WriteOptions durable;  ///< sync: a commit is on disk before it returns
     rocksdb::ReadOptions latest;    ///< the transaction's reads: the latest committed data

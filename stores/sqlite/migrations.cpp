@@ -128,8 +128,30 @@ CREATE INDEX runs_open ON runs (schedule_id, status)
     WHERE status IN ('pending', 'claimed') OR status IN ('running', 'retry_scheduled');
 )sql";
 
+/// Version 5 lets readers keep decoded schedule records (the schedule cache, storage-sqlite.md).
+/// - `record_version` names the record's content: it starts at 1 and every write of the record
+///   moves it on, by the triggers below rather than by the store's statements, so that a write
+///   from elsewhere (the sqlite3 shell, another process) moves it too. A reader holding the
+///   record of (id, version) needs no other read to know it is current.
+/// - `last_run_us` holds last_run_at from now on, as next_run_us holds next_run_at: every success
+///   moved last_run_at inside the record, which would have made every record of a schedule that
+///   runs a new version. NULL means the record's member is current (a row not written since
+///   this migration; or no last run, which the record then says too).
+constexpr std::string_view schema_v5 = R"sql(
+ALTER TABLE schedules ADD COLUMN record_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE schedules ADD COLUMN last_run_us INTEGER;
+CREATE TRIGGER schedule_record_written AFTER INSERT ON schedule_records
+BEGIN
+    UPDATE schedules SET record_version = record_version + 1 WHERE id = NEW.id;
+END;
+CREATE TRIGGER schedule_record_rewritten AFTER UPDATE OF record ON schedule_records
+BEGIN
+    UPDATE schedules SET record_version = record_version + 1 WHERE id = NEW.id;
+END;
+)sql";
+
 /// migrations[v - 1] brings a file from version v - 1 to v.
-constexpr std::array<std::string_view, 4> migrations{schema_v1, schema_v2, schema_v3, schema_v4};
+constexpr std::array<std::string_view, 5> migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
 static_assert(migrations.size() == sqlite_schema_version, "one migration per schema version");
 
 /// Refuses a file this build must not touch; returns its schema version otherwise.

@@ -7,9 +7,11 @@ namespace wakeplane::stores::sqlite_detail::sql {
 
 // ---- reads ---------------------------------------------------------------------------------
 
-/// A schedule is read as (record, next_run_us): the record lives in schedule_records, and the
-/// column is where next_run_at is current.
-#define WAKEPLANE_SCHEDULE_COLUMNS "(SELECT record FROM schedule_records r WHERE r.id = schedules.id), next_run_us"
+/// A schedule is read as (record, next_run_us, last_run_us): the record lives in
+/// schedule_records, and the columns are where next_run_at and (when not NULL) last_run_at are
+/// current.
+#define WAKEPLANE_SCHEDULE_COLUMNS \
+    "(SELECT record FROM schedule_records r WHERE r.id = schedules.id), next_run_us, last_run_us"
 inline constexpr std::string_view schedule_by_id = "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1";
 inline constexpr std::string_view live_schedule_named = "SELECT id FROM schedules WHERE name = ?1 AND deleted = 0";
 inline constexpr std::string_view run_by_id = "SELECT record FROM runs WHERE id = ?1";
@@ -29,11 +31,14 @@ inline constexpr std::string_view open_runs_brief =
     " FROM runs WHERE schedule_id = ?1 AND " WAKEPLANE_OPEN_RUN " ORDER BY id";
 #undef WAKEPLANE_OPEN_RUN
 
-/// The planner's query. The terms repeat the partial index's WHERE so SQLite can use it.
+/// The planner's query. The terms repeat the partial index's WHERE so SQLite can use it. It
+/// reads no record: the reader takes each from the schedule cache by (id, record_version), and
+/// reads it with schedule_record only when the cache does not hold that version.
 inline constexpr std::string_view due_schedules =
-    "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules"
+    "SELECT id, record_version, next_run_us, last_run_us FROM schedules"
     " WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL AND next_run_us <= ?1"
     " ORDER BY next_run_us, id LIMIT ?2";
+inline constexpr std::string_view schedule_record = "SELECT record FROM schedule_records WHERE id = ?1";
 /// What the listings select (page_query adds the filters, the cursor and the order).
 inline constexpr std::string_view list_schedules = "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules";
 inline constexpr std::string_view list_runs = "SELECT record FROM runs";
@@ -64,24 +69,29 @@ inline constexpr std::string_view commit = "COMMIT";
 inline constexpr std::string_view rollback = "ROLLBACK";
 
 inline constexpr std::string_view insert_schedule =
-    "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us, last_run_us)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 inline constexpr std::string_view insert_schedule_record = "INSERT INTO schedule_records (id, record) VALUES (?1, ?2)";
 inline constexpr std::string_view update_schedule_record = "UPDATE schedule_records SET record = ?2 WHERE id = ?1";
 /// A change that keeps name, flags and creation: fewer indexes to rewrite.
-inline constexpr std::string_view update_schedule_same_keys = "UPDATE schedules SET next_run_us = ?2 WHERE id = ?1";
+inline constexpr std::string_view update_schedule_same_keys =
+    "UPDATE schedules SET next_run_us = ?5, last_run_us = ?7 WHERE id = ?1";
 /// A planner pass moves the column alone: it is where reads take next_run_at from, the record's
 /// member keeping the value of the schedule's last full write. The WHERE clause is the
 /// staleness check.
 inline constexpr std::string_view move_next_run_at =
     "UPDATE schedules SET next_run_us = ?3 WHERE id = ?1 AND next_run_us IS ?2 AND enabled = 1 AND deleted = 0";
-/// A success: the stored last_run_at (text as the record encoder wrote it, or null) for the
-/// comparison, then the record's member alone (no decode and re-encode of the schedule).
+/// A success: the stored last_run_at for the comparison (the column; when it is NULL, the
+/// record's member as the record encoder wrote it, or NULL), then the column alone: the record,
+/// and with it its version, stays.
 inline constexpr std::string_view last_run_at_of =
-    "SELECT json_extract(record, '$.last_run_at') FROM schedule_records WHERE id = ?1";
-inline constexpr std::string_view set_last_run_at =
-    "UPDATE schedule_records SET record = json_set(record, '$.last_run_at', ?2) WHERE id = ?1";
+    "SELECT last_run_us, CASE WHEN last_run_us IS NULL THEN"
+    " (SELECT json_extract(record, '$.last_run_at') FROM schedule_records r WHERE r.id = schedules.id) END"
+    " FROM schedules WHERE id = ?1";
+inline constexpr std::string_view set_last_run_at = "UPDATE schedules SET last_run_us = ?2 WHERE id = ?1";
 inline constexpr std::string_view update_schedule =
-    "UPDATE schedules SET name = ?2, enabled = ?3, deleted = ?4, next_run_us = ?5, created_us = ?6 WHERE id = ?1";
+    "UPDATE schedules SET name = ?2, enabled = ?3, deleted = ?4, next_run_us = ?5, created_us = ?6, last_run_us = ?7"
+    " WHERE id = ?1";
 /// Only the (occurrence, attempt) key is a tolerated conflict: a duplicate id still fails.
 inline constexpr std::string_view insert_run =
     "INSERT INTO runs (id, schedule_id, occurrence_key, attempt, nominal_us, status, eligible_us, lease_us,"

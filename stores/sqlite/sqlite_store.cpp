@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include <wakeplane/detail/schedule_cache.hpp>
 #include <wakeplane/time.hpp>
 
 #include "checkpointer.hpp"
@@ -91,13 +92,23 @@ auto decode_row(statement& st, Decode&& decode) {
     }
 }
 
-/// A schedule from a row of (record, next_run_us). The planner moves the column alone (the record
-/// lives in another table and is not rewritten), so the column, not the record's member, is current.
+/// Sets the members of `s` that move without its record from their columns, `first` being
+/// next_run_us and `first + 1` last_run_us. A planner pass moves next_run_at and a success
+/// last_run_at in their columns alone (the record lives in another table and is not
+/// rewritten), so the columns are current: next_run_us always, last_run_us when not NULL.
+void apply_times(schedule& s, const statement& st, int first) {
+    const auto next = st.optional_integer(first);
+    s.next_run_at = next ? std::optional<time_point>{from_us(*next)} : std::nullopt;
+    if (const auto last = st.optional_integer(first + 1)) {
+        s.last_run_at = from_us(*last);
+    }
+}
+
+/// A schedule from a row of (record, next_run_us, last_run_us).
 result<schedule> schedule_of_row(statement& st) {
     auto s = decode_schedule_record(st.text(0));
     if (s) {
-        const auto next = st.optional_integer(1);
-        s->next_run_at = next ? std::optional<time_point>{from_us(*next)} : std::nullopt;
+        apply_times(*s, st, 1);
     }
     return s;
 }
@@ -277,7 +288,8 @@ constexpr int first_status_column = 7;
 /// The connections. The writer belongs to whoever holds writer_mutex (one transaction at a
 /// time); read connections wait in `idle_readers` between reads, one per concurrent reader.
 struct sqlite_backend::impl {
-    impl(sqlite_options opts, connection w) : options(std::move(opts)), writer(std::move(w)) {}
+    impl(sqlite_options opts, connection w)
+        : options(std::move(opts)), writer(std::move(w)), schedules(options.schedule_cache_entries) {}
     impl(const impl&) = delete;
     impl& operator=(const impl&) = delete;
     /// The writer stops reporting to the checkpointer before the checkpointer stops.
@@ -318,6 +330,8 @@ struct sqlite_backend::impl {
     std::mutex pool_mutex;
     std::vector<connection> idle_readers;
     std::unique_ptr<checkpointer> checkpoints;  ///< null with sqlite_options::checkpoint_pages 0
+    /// Decoded records of committed schedules, by record_version (the due query's reads only).
+    detail::schedule_cache schedules;
 };
 
 // ---- transaction ---------------------------------------------------------------------------
@@ -424,7 +438,7 @@ result<void> sqlite_backend::transaction::put_schedule(const schedule& now, cons
             return tl::unexpected(st.error());
         }
         st->bind(1, now.id).bind(2, now.name).bind(3, std::int64_t{now.enabled}).bind(4, std::int64_t{now.deleted});
-        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at));
+        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at)).bind(7, to_us(now.last_run_at));
         if (auto inserted = insert_once(c, *st, "schedule", now.id); !inserted) {
             return inserted;
         }
@@ -442,12 +456,10 @@ result<void> sqlite_backend::transaction::put_schedule(const schedule& now, cons
     if (!st) {
         return tl::unexpected(st.error());
     }
-    st->bind(1, now.id);
-    if (same_keys) {
-        st->bind(2, to_us(now.next_run_at));
-    } else {
+    st->bind(1, now.id).bind(5, to_us(now.next_run_at)).bind(7, to_us(now.last_run_at));
+    if (!same_keys) {
         st->bind(2, now.name).bind(3, std::int64_t{now.enabled}).bind(4, std::int64_t{now.deleted});
-        st->bind(5, to_us(now.next_run_at)).bind(6, to_us(now.created_at));
+        st->bind(6, to_us(now.created_at));
     }
     if (auto done = st->run(); !done) {
         return done;
@@ -492,23 +504,26 @@ result<bool> sqlite_backend::transaction::advance_last_run_at(std::string_view i
         if (!*row) {
             return false;  // no such schedule
         }
+        std::optional<time_point> stored;
         if (!st->is_null(0)) {
-            auto stored = parse_rfc3339(st->text(0));
-            if (!stored) {
+            stored = from_us(st->integer(0));
+        } else if (!st->is_null(1)) {  // not moved since version 5: the record's member
+            auto member = parse_rfc3339(st->text(1));
+            if (!member) {
                 return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + std::string(id) +
-                                               "\" has a corrupt last_run_at: " + stored.error().message);
+                                               "\" has a corrupt last_run_at: " + member.error().message);
             }
-            if (*stored >= at) {
-                return false;
-            }
+            stored = *member;
+        }
+        if (stored && *stored >= at) {
+            return false;
         }
     }
     auto st = c.prepare(sql::set_last_run_at);
     if (!st) {
         return tl::unexpected(st.error());
     }
-    const std::string text = format_rfc3339(at);
-    st->bind(1, id).bind(2, text);
+    st->bind(1, id).bind(2, to_us(at));
     if (auto done = st->run(); !done) {
         return tl::unexpected(done.error());
     }
@@ -721,8 +736,39 @@ result<std::optional<run>> sqlite_backend::get_run(std::string_view id) {
 }
 
 result<std::vector<schedule>> sqlite_backend::due_schedules(time_point now, std::size_t limit) {
-    return impl_->read([&](connection& c) {
-        return records_until<schedule>(c, sql::due_schedules, now, limit, schedule_of_row);
+    return impl_->read([&](connection& c) -> result<std::vector<schedule>> {
+        auto st = c.prepare(sql::due_schedules);
+        if (!st) {
+            return tl::unexpected(st.error());
+        }
+        st->bind(1, to_us(now)).bind(2, sql_limit(limit));
+        // Rows of (id, record_version, next_run_us, last_run_us); a record the cache lacks is
+        // read in the same read transaction (the due statement is still open), so it is the
+        // version the row names, and committed: it may be cached.
+        return all_rows<schedule>(*st, [&](statement& row) -> result<schedule> {
+            const auto id = row.text(0);
+            const auto version = static_cast<std::uint64_t>(row.integer(1));
+            auto s = impl_->schedules.find(id, version);
+            if (!s) {
+                auto record = c.prepare(sql::schedule_record);
+                if (!record) {
+                    return tl::unexpected(record.error());
+                }
+                record->bind(1, id);
+                auto decoded = first_record<schedule>(*record, decode_schedule_record);
+                if (!decoded) {
+                    return tl::unexpected(decoded.error());
+                }
+                if (!*decoded) {
+                    return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + std::string(id) +
+                                                   "\" has no record");
+                }
+                s = std::move(*decoded);
+                impl_->schedules.insert(*s, version);
+            }
+            apply_times(*s, row, 2);
+            return std::move(*s);
+        });
     });
 }
 

@@ -10,8 +10,9 @@
 #include <catch2/catch.hpp>
 #include <rocksdb/db.h>
 
+#include <wakeplane/detail/schedule_cache.hpp>
+
 #include "../../stores/rocksdb/keys.hpp"
-#include "../../stores/rocksdb/schedule_cache.hpp"
 #include "../support.hpp"
 #include "rocksdb_fixture.hpp"
 
@@ -68,7 +69,7 @@ schedule_plan plan_next(const schedule& s, const std::string& run_id) {
 }  // namespace
 
 TEST_CASE("rocksdb: the schedule cache answers only for the version it holds", "[store][rocksdb][cache]") {
-    layout::schedule_cache cache{2};
+    detail::schedule_cache cache{2};
     auto a = interval_schedule("sch_a", "alpha", t0);
     CHECK_FALSE(cache.find("sch_a", 7).has_value());
     cache.insert(a, 7);
@@ -93,7 +94,7 @@ TEST_CASE("rocksdb: the schedule cache answers only for the version it holds", "
         CHECK(cache.size() == 1);
     }
     SECTION("once full, one new schedule in admit_interval gets in, in place of another") {
-        constexpr auto interval = layout::schedule_cache::admit_interval;
+        constexpr auto interval = detail::schedule_cache::admit_interval;
         cache.insert(interval_schedule("sch_b", "beta", t0), 3);
         auto held = [&] {
             return static_cast<int>(cache.find("sch_a", 7).has_value()) +
@@ -121,7 +122,7 @@ TEST_CASE("rocksdb: the schedule cache answers only for the version it holds", "
         CHECK(held() + static_cast<int>(cache.find("sch_c", 5).has_value()) == 1);
     }
     SECTION("capacity 0 keeps nothing") {
-        layout::schedule_cache none{0};
+        detail::schedule_cache none{0};
         none.insert(a, 7);
         CHECK(none.size() == 0);
         CHECK_FALSE(none.find("sch_a", 7).has_value());
@@ -134,7 +135,7 @@ namespace {
 /// cache of `capacity`, inserting what missed: what a planner does with more due schedules than
 /// the cache holds.
 std::size_t hits_of_cyclic_reads(std::size_t capacity, int schedules, int passes) {
-    layout::schedule_cache cache{capacity};
+    detail::schedule_cache cache{capacity};
     std::vector<schedule> records;
     for (int i = 0; i < schedules; ++i) {
         records.push_back(interval_schedule("sch_" + std::to_string(i), "n" + std::to_string(i), t0));

@@ -254,17 +254,37 @@ TEST_CASE("sqlite: version 4 rebuilds the open-run index and keeps the open runs
     const auto file = dir.path() / "w.db";
     stores::sqlite_options version_3{file};
     version_3.migrate_to = 3;
+    must_open(version_3).reset();
     {
-        auto s = seeded(version_3);  // a schedule and its pending run, written by the store at version 3
-        CHECK(s->backend().schema_version().value() == 3);
-    }
-    {
+        // A schedule and its pending run, as a wakeplane of version 3 wrote them.
         auto c = connect(file);
+        auto sc = interval_schedule("sch_a", "alpha", t0);
+        auto put_schedule = c.prepare(
+            "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us) VALUES (?1, ?2, 1, 0, ?3, ?4)");
+        REQUIRE(put_schedule.has_value());
+        put_schedule->bind(1, sc.id).bind(2, sc.name).bind(3, stores::sqlite_detail::to_us(t0));
+        put_schedule->bind(4, stores::sqlite_detail::to_us(sc.created_at));
+        REQUIRE(put_schedule->run().has_value());
+        auto put_record = c.prepare("INSERT INTO schedule_records (id, record) VALUES (?1, ?2)");
+        REQUIRE(put_record.has_value());
+        const auto record = encode_schedule_record(sc);
+        put_record->bind(1, sc.id).bind(2, record);
+        REQUIRE(put_record->run().has_value());
+        auto put_run = c.prepare(
+            "INSERT INTO runs (id, schedule_id, occurrence_key, attempt, nominal_us, status, eligible_us, created_us,"
+            " record) VALUES (?1, ?2, ?3, 1, ?4, 'pending', ?4, ?4, ?5)");
+        REQUIRE(put_run.has_value());
+        auto r = pending_run(sc, "run_1", t0, t0);
+        const auto run_record = encode_run_record(r);
+        put_run->bind(1, r.id).bind(2, sc.id).bind(3, r.occurrence_key).bind(4, stores::sqlite_detail::to_us(t0));
+        put_run->bind(5, run_record);
+        REQUIRE(put_run->run().has_value());
+        CHECK(c.query_integer("PRAGMA user_version").value() == 3);
         CHECK_THAT(schema_sql(c, "runs_open"), Catch::Contains("'running', 'retry_scheduled')"));
         CHECK(ephemeral_tables(c, stores::sqlite_detail::sql::insert_run) == 2);  // the CHECK's and the index's
     }
     auto store = must_open({file});
-    CHECK(store->backend().schema_version().value() == 4);
+    CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
     auto c = connect(file);
     CHECK_THAT(schema_sql(c, "runs_open"),
                Catch::Contains("WHERE status IN ('pending', 'claimed') OR status IN ('running', 'retry_scheduled')"));
@@ -289,7 +309,7 @@ TEST_CASE("sqlite: a file from a newer wakeplane is refused and left alone", "[s
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == errc::storage);
     CHECK_THAT(refused.error().message,
-               Catch::Contains("database schema version 7 is newer than this wakeplane (4); upgrade wakeplane"));
+               Catch::Contains("database schema version 7 is newer than this wakeplane (5); upgrade wakeplane"));
     auto c = connect(file);
     CHECK(c.query_integer("PRAGMA user_version").value() == 7);
     CHECK(ledger_rows(c) == 2);

@@ -22,7 +22,7 @@
 namespace wakeplane::stores {
 
 /// The newest schema version this build knows: the `PRAGMA user_version` of a migrated file.
-inline constexpr int sqlite_schema_version = 4;
+inline constexpr int sqlite_schema_version = 5;
 
 /// How to open a SQLite store.
 struct sqlite_options {
@@ -38,6 +38,9 @@ struct sqlite_options {
     /// file, so that commits never do (docs/storage-sqlite.md). 0: SQLite's own automatic
     /// checkpoint, on the committing thread, at 1,000 pages.
     int checkpoint_pages = 1000;
+    /// Decoded schedule records kept for the planner's due query, about 1 KiB each (64 MiB at
+    /// the default); 0 keeps none. See "The schedule cache" in docs/storage-sqlite.md.
+    std::size_t schedule_cache_entries = 65536;
 };
 
 namespace sqlite_detail {

@@ -1,4 +1,4 @@
-// Decoded schedule records of the RocksDB store, by id and record version.
+// Decoded schedule records of the durable stores, by id and record version (private to the stores).
 #pragma once
 
 #include <cstddef>
@@ -14,15 +14,15 @@
 
 #include <wakeplane/model.hpp>
 
-namespace wakeplane::stores::rocksdb_layout {
+namespace wakeplane::detail {
 
-/// Schedule records as decoded, each with the record version (schedule_times::record_version)
-/// it was decoded from. A planner pass reads every due schedule, and a claim the schedule of
-/// every run it claims; reading and decoding the same 800 bytes of JSON each time was a fifth
-/// of a pass. The times keys carry the version, so a reader that holds them asks for (id, version)
-/// and gets either the record that version names or nothing: a record rewritten since has
-/// another version and misses. Only records read from committed data may be inserted (see the
-/// store), since only committed versions are unique.
+/// Schedule records as decoded, each with the record version it was decoded from (RocksDB: the
+/// times key's record_version; SQLite: the schedules.record_version column). A planner pass
+/// reads every due schedule, and a RocksDB claim the schedule of every run it claims; reading
+/// and decoding the same 800 bytes of JSON each time was a fifth of a pass. A reader that holds
+/// the version asks for (id, version) and gets either the record that version names or nothing:
+/// a record rewritten since has another version and misses. Only records read from committed
+/// data may be inserted (see the stores), since only committed versions are unique.
 ///
 /// Bounded. Once `capacity` entries are held, only one new schedule in `admit_interval` gets in,
 /// in place of an entry picked at random, so entries nobody reads any more, a deleted
@@ -139,4 +139,4 @@ private:
     std::minstd_rand draw_{20261127};
 };
 
-}  // namespace wakeplane::stores::rocksdb_layout
+}  // namespace wakeplane::detail

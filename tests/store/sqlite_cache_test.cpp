@@ -1,0 +1,191 @@
+// The SQLite store's schedule cache (schema version 5): the due query serves decoded records by
+// (id, record_version), and must give exactly what reading the file gives, whoever wrote it and
+// whatever was committed or rolled back in between.
+#include <wakeplane/stores/sqlite.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "../../stores/sqlite/connection.hpp"
+#include "../support.hpp"
+#include "sqlite_fixture.hpp"
+
+using namespace wakeplane;
+using namespace wakeplane::testing;
+using namespace std::chrono_literals;
+using stores::sqlite_detail::connection;
+using stores::sqlite_detail::connection_role;
+using stores::sqlite_detail::to_us;
+
+namespace {
+
+const time_point t0 = at("2026-03-12T10:00:00Z");
+
+std::unique_ptr<stores::sqlite_store> open_with_cache(const std::filesystem::path& file, std::size_t cached,
+                                                      int version = stores::sqlite_schema_version) {
+    stores::sqlite_options options{file};
+    options.schedule_cache_entries = cached;
+    options.migrate_to = version;
+    auto s = stores::open_sqlite_store(options);
+    if (!s) {
+        FAIL(s.error().message);
+    }
+    return std::move(*s);
+}
+
+/// A connection of its own, as another process (or the sqlite3 shell) would have.
+connection connect(const std::filesystem::path& file) {
+    auto c = connection::open(file, connection_role::writer, 5000ms);
+    REQUIRE(c.has_value());
+    return std::move(*c);
+}
+
+std::int64_t record_version(connection& c, const std::string& id) {
+    auto st = c.prepare("SELECT record_version FROM schedules WHERE id = ?1");
+    REQUIRE(st.has_value());
+    st->bind(1, id);
+    REQUIRE(st->step().value());
+    return st->integer(0);
+}
+
+/// Rewrites the record of `s` from a connection of its own, the way a write from another
+/// process or the shell would.
+void rewrite_record(connection& c, const schedule& s) {
+    auto st = c.prepare("UPDATE schedule_records SET record = ?2 WHERE id = ?1");
+    REQUIRE(st.has_value());
+    const auto record = encode_schedule_record(s);
+    st->bind(1, s.id).bind(2, record);
+    REQUIRE(st->run().has_value());
+}
+
+/// The one schedule the due query returns at t0.
+schedule due_one(stores::sqlite_store& s) {
+    auto due = s.due_schedules(t0, 10).value();
+    REQUIRE(due.size() == 1);
+    return due.front();
+}
+
+}  // namespace
+
+TEST_CASE("sqlite: the due query serves a cached record only at the version it was read at",
+          "[store][sqlite][cache]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    auto store = open_with_cache(file, 64);
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    REQUIRE(store->create_schedule(sc).has_value());
+    CHECK(due_one(*store) == sc);  // read from the file, and cached
+    auto c = connect(file);
+    const auto created = record_version(c, "sch_a");
+
+    SECTION("an edit through the store is a new version") {
+        auto edited = sc;
+        edited.target.workflow_id = "edited";
+        REQUIRE(store->update_schedule(edited).has_value());
+        CHECK(record_version(c, "sch_a") > created);
+        CHECK(due_one(*store).target.workflow_id == "edited");
+        CHECK(due_one(*store) == store->get_schedule("sch_a").value().value());
+    }
+    SECTION("a rewrite from another connection is a new version too (the triggers)") {
+        auto elsewhere = sc;
+        elsewhere.target.workflow_id = "from-the-shell";
+        rewrite_record(c, elsewhere);
+        CHECK(record_version(c, "sch_a") == created + 1);
+        CHECK(due_one(*store).target.workflow_id == "from-the-shell");
+    }
+    SECTION("a hit is the cached record: the version alone decides") {
+        // Rewrite the record and put the version back by hand, which no writer does: the store
+        // then still serves what it cached, while a store without a cache reads the new text.
+        // This is what makes a missed version bump a stale read, and why the triggers bump it.
+        auto elsewhere = sc;
+        elsewhere.target.workflow_id = "unversioned";
+        rewrite_record(c, elsewhere);
+        REQUIRE(c.execute_script("UPDATE schedules SET record_version = record_version - 1").has_value());
+        CHECK(due_one(*store).target.workflow_id == sc.target.workflow_id);
+        auto uncached = open_with_cache(file, 0);
+        CHECK(due_one(*uncached).target.workflow_id == "unversioned");
+    }
+    SECTION("a success moves last_run_at without a new version, and a hit carries it") {
+        auto tx = store->backend().begin();
+        REQUIRE(tx.has_value());
+        REQUIRE(tx->advance_last_run_at("sch_a", t0 - 5s).value());
+        REQUIRE(tx->commit().has_value());
+        CHECK(record_version(c, "sch_a") == created);
+        CHECK(due_one(*store).last_run_at == t0 - 5s);
+        CHECK(store->get_schedule("sch_a").value()->last_run_at == t0 - 5s);
+        auto again = store->backend().begin();
+        REQUIRE(again.has_value());
+        CHECK_FALSE(again->advance_last_run_at("sch_a", t0 - 6s).value());  // older: kept
+    }
+    SECTION("a planner move is not a new version, and a hit carries the column") {
+        auto tx = store->backend().begin();
+        REQUIRE(tx.has_value());
+        REQUIRE(tx->move_next_run_at("sch_a", t0, t0 - 1s).value());
+        REQUIRE(tx->commit().has_value());
+        CHECK(record_version(c, "sch_a") == created);
+        CHECK(due_one(*store).next_run_at == t0 - 1s);
+    }
+    SECTION("a rolled-back rewrite, then a committed one of the same version number") {
+        auto never = sc;
+        never.target.workflow_id = "never-committed";
+        {
+            auto tx = store->backend().begin();
+            REQUIRE(tx.has_value());
+            REQUIRE(tx->put_schedule(never, sc).has_value());
+            CHECK(due_one(*store) == sc);  // readers see committed data only, and may cache it
+        }  // rolled back
+        CHECK(record_version(c, "sch_a") == created);
+        auto committed = sc;
+        committed.target.workflow_id = "committed";
+        REQUIRE(store->update_schedule(committed).has_value());
+        CHECK(record_version(c, "sch_a") == created + 1);
+        CHECK(due_one(*store).target.workflow_id == "committed");
+    }
+}
+
+TEST_CASE("sqlite: version 5 reads last_run_at from a migrated record until a success moves it",
+          "[store][sqlite][migration]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    open_with_cache(file, 64, 4).reset();
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    sc.last_run_at = t0 - 1h;
+    const auto record = encode_schedule_record(sc);
+    {
+        // The schedule as a wakeplane of version 4 wrote it: last_run_at in the record only.
+        auto c = connect(file);
+        auto put_schedule = c.prepare(
+            "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us) VALUES (?1, ?2, 1, 0, ?3, ?4)");
+        REQUIRE(put_schedule.has_value());
+        put_schedule->bind(1, sc.id).bind(2, sc.name).bind(3, to_us(t0)).bind(4, to_us(sc.created_at));
+        REQUIRE(put_schedule->run().has_value());
+        auto put_record = c.prepare("INSERT INTO schedule_records (id, record) VALUES (?1, ?2)");
+        REQUIRE(put_record.has_value());
+        put_record->bind(1, sc.id).bind(2, record);
+        REQUIRE(put_record->run().has_value());
+    }
+    auto store = open_with_cache(file, 64);
+    CHECK(store->backend().schema_version().value() == 5);
+    auto c = connect(file);
+    CHECK(record_version(c, "sch_a") == 1);
+    CHECK(c.query_integer("SELECT count(*) FROM schedules WHERE last_run_us IS NULL").value() == 1);
+    CHECK(store->get_schedule("sch_a").value() == sc);
+    CHECK(due_one(*store) == sc);
+    {
+        auto tx = store->backend().begin();
+        REQUIRE(tx.has_value());
+        CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 - 2h).value());  // older than the record's
+        REQUIRE(tx->advance_last_run_at("sch_a", t0 - 30min).value());
+        REQUIRE(tx->commit().has_value());
+    }
+    CHECK(c.query_text("SELECT record FROM schedule_records").value() == record);  // the record stays
+    CHECK(record_version(c, "sch_a") == 1);
+    CHECK(due_one(*store).last_run_at == t0 - 30min);
+    CHECK(store->get_schedule("sch_a").value()->last_run_at == t0 - 30min);
+    auto tx = store->backend().begin();
+    REQUIRE(tx.has_value());
+    CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 - 45min).value());  // older than the column's
+}
