@@ -129,10 +129,11 @@ CREATE INDEX runs_open ON runs (schedule_id, status)
 )sql";
 
 /// Version 5 lets readers keep decoded schedule records (the schedule cache, storage-sqlite.md).
-/// - `record_version` names the record's content: it starts at 1 and every write of the record
-///   moves it on, by the triggers below rather than by the store's statements, so that a write
-///   from elsewhere (the sqlite3 shell, another process) moves it too. A reader holding the
-///   record of (id, version) needs no other read to know it is current.
+/// - `record_version` names the record's content: 1 for the rows migrated, and every write of a
+///   record (a new schedule's first included) moves it on, by the triggers below rather than by
+///   the store's statements, so that a write from elsewhere (the sqlite3 shell, another
+///   process) moves it too. A reader holding the record of (id, version) needs no other read to
+///   know it is current.
 /// - `last_run_us` holds last_run_at from now on, as next_run_us holds next_run_at: every success
 ///   moved last_run_at inside the record, which would have made every record of a schedule that
 ///   runs a new version. NULL means the record's member is current (a row not written since

@@ -187,6 +187,30 @@ result<std::optional<run>> find_run(connection& c, std::string_view id) {
     return first_record<run>(*st, decode_run_record);
 }
 
+/// The record of schedule `id` at `version`: from `cache`, or read and decoded, then kept. The
+/// caller holds a read transaction in which the schedule's row has that version (the due query's
+/// statement is still open), so the record read is that version's, and committed.
+result<schedule> cached_schedule(connection& c, detail::schedule_cache& cache, std::string_view id,
+                                 std::uint64_t version) {
+    if (auto hit = cache.find(id, version)) {
+        return std::move(*hit);
+    }
+    auto st = c.prepare(sql::schedule_record);
+    if (!st) {
+        return tl::unexpected(st.error());
+    }
+    st->bind(1, id);
+    auto decoded = first_record<schedule>(*st, decode_schedule_record);
+    if (!decoded) {
+        return tl::unexpected(decoded.error());
+    }
+    if (!*decoded) {
+        return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + std::string(id) + "\" has no record");
+    }
+    cache.insert(**decoded, version);
+    return std::move(**decoded);
+}
+
 /// Runs an INSERT whose only expected failure is a duplicate id, which the error then names.
 result<void> insert_once(connection& c, statement& st, std::string_view what, std::string_view id) {
     auto done = st.run();
@@ -742,32 +766,12 @@ result<std::vector<schedule>> sqlite_backend::due_schedules(time_point now, std:
             return tl::unexpected(st.error());
         }
         st->bind(1, to_us(now)).bind(2, sql_limit(limit));
-        // Rows of (id, record_version, next_run_us, last_run_us); a record the cache lacks is
-        // read in the same read transaction (the due statement is still open), so it is the
-        // version the row names, and committed: it may be cached.
         return all_rows<schedule>(*st, [&](statement& row) -> result<schedule> {
-            const auto id = row.text(0);
-            const auto version = static_cast<std::uint64_t>(row.integer(1));
-            auto s = impl_->schedules.find(id, version);
-            if (!s) {
-                auto record = c.prepare(sql::schedule_record);
-                if (!record) {
-                    return tl::unexpected(record.error());
-                }
-                record->bind(1, id);
-                auto decoded = first_record<schedule>(*record, decode_schedule_record);
-                if (!decoded) {
-                    return tl::unexpected(decoded.error());
-                }
-                if (!*decoded) {
-                    return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + std::string(id) +
-                                                   "\" has no record");
-                }
-                s = std::move(*decoded);
-                impl_->schedules.insert(*s, version);
+            auto s = cached_schedule(c, impl_->schedules, row.text(0), static_cast<std::uint64_t>(row.integer(1)));
+            if (s) {
+                apply_times(*s, row, 2);
             }
-            apply_times(*s, row, 2);
-            return std::move(*s);
+            return s;
         });
     });
 }

@@ -18,17 +18,14 @@ using namespace wakeplane::testing;
 using namespace std::chrono_literals;
 using stores::sqlite_detail::connection;
 using stores::sqlite_detail::connection_role;
-using stores::sqlite_detail::to_us;
 
 namespace {
 
 const time_point t0 = at("2026-03-12T10:00:00Z");
 
-std::unique_ptr<stores::sqlite_store> open_with_cache(const std::filesystem::path& file, std::size_t cached,
-                                                      int version = stores::sqlite_schema_version) {
+std::unique_ptr<stores::sqlite_store> open_with_cache(const std::filesystem::path& file, std::size_t cached) {
     stores::sqlite_options options{file};
     options.schedule_cache_entries = cached;
-    options.migrate_to = version;
     auto s = stores::open_sqlite_store(options);
     if (!s) {
         FAIL(s.error().message);
@@ -144,48 +141,4 @@ TEST_CASE("sqlite: the due query serves a cached record only at the version it w
         CHECK(record_version(c, "sch_a") == created + 1);
         CHECK(due_one(*store).target.workflow_id == "committed");
     }
-}
-
-TEST_CASE("sqlite: version 5 reads last_run_at from a migrated record until a success moves it",
-          "[store][sqlite][migration]") {
-    temp_dir dir;
-    const auto file = dir.path() / "w.db";
-    open_with_cache(file, 64, 4).reset();
-    auto sc = interval_schedule("sch_a", "alpha", t0);
-    sc.last_run_at = t0 - 1h;
-    const auto record = encode_schedule_record(sc);
-    {
-        // The schedule as a wakeplane of version 4 wrote it: last_run_at in the record only.
-        auto c = connect(file);
-        auto put_schedule = c.prepare(
-            "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us) VALUES (?1, ?2, 1, 0, ?3, ?4)");
-        REQUIRE(put_schedule.has_value());
-        put_schedule->bind(1, sc.id).bind(2, sc.name).bind(3, to_us(t0)).bind(4, to_us(sc.created_at));
-        REQUIRE(put_schedule->run().has_value());
-        auto put_record = c.prepare("INSERT INTO schedule_records (id, record) VALUES (?1, ?2)");
-        REQUIRE(put_record.has_value());
-        put_record->bind(1, sc.id).bind(2, record);
-        REQUIRE(put_record->run().has_value());
-    }
-    auto store = open_with_cache(file, 64);
-    CHECK(store->backend().schema_version().value() == 5);
-    auto c = connect(file);
-    CHECK(record_version(c, "sch_a") == 1);
-    CHECK(c.query_integer("SELECT count(*) FROM schedules WHERE last_run_us IS NULL").value() == 1);
-    CHECK(store->get_schedule("sch_a").value() == sc);
-    CHECK(due_one(*store) == sc);
-    {
-        auto tx = store->backend().begin();
-        REQUIRE(tx.has_value());
-        CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 - 2h).value());  // older than the record's
-        REQUIRE(tx->advance_last_run_at("sch_a", t0 - 30min).value());
-        REQUIRE(tx->commit().has_value());
-    }
-    CHECK(c.query_text("SELECT record FROM schedule_records").value() == record);  // the record stays
-    CHECK(record_version(c, "sch_a") == 1);
-    CHECK(due_one(*store).last_run_at == t0 - 30min);
-    CHECK(store->get_schedule("sch_a").value()->last_run_at == t0 - 30min);
-    auto tx = store->backend().begin();
-    REQUIRE(tx.has_value());
-    CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 - 45min).value());  // older than the column's
 }

@@ -118,6 +118,22 @@ std::string schema_sql(connection& c, std::string_view name) {
     return std::string(st->text(0));
 }
 
+/// Writes the rows of `sc` as a wakeplane of version 3 or 4 wrote them: next_run_at in its
+/// column, the record (last_run_at included) in schedule_records.
+void put_schedule_rows_v3(connection& c, const schedule& sc) {
+    auto put_schedule = c.prepare(
+        "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us) VALUES (?1, ?2, 1, 0, ?3, ?4)");
+    REQUIRE(put_schedule.has_value());
+    put_schedule->bind(1, sc.id).bind(2, sc.name).bind(3, stores::sqlite_detail::to_us(sc.next_run_at));
+    put_schedule->bind(4, stores::sqlite_detail::to_us(sc.created_at));
+    REQUIRE(put_schedule->run().has_value());
+    auto put_record = c.prepare("INSERT INTO schedule_records (id, record) VALUES (?1, ?2)");
+    REQUIRE(put_record.has_value());
+    const auto record = encode_schedule_record(sc);
+    put_record->bind(1, sc.id).bind(2, record);
+    REQUIRE(put_record->run().has_value());
+}
+
 std::int64_t ledger_rows(connection& c) {
     auto n = c.query_integer("SELECT count(*) FROM ledger");
     REQUIRE(n.has_value());
@@ -259,17 +275,7 @@ TEST_CASE("sqlite: version 4 rebuilds the open-run index and keeps the open runs
         // A schedule and its pending run, as a wakeplane of version 3 wrote them.
         auto c = connect(file);
         auto sc = interval_schedule("sch_a", "alpha", t0);
-        auto put_schedule = c.prepare(
-            "INSERT INTO schedules (id, name, enabled, deleted, next_run_us, created_us) VALUES (?1, ?2, 1, 0, ?3, ?4)");
-        REQUIRE(put_schedule.has_value());
-        put_schedule->bind(1, sc.id).bind(2, sc.name).bind(3, stores::sqlite_detail::to_us(t0));
-        put_schedule->bind(4, stores::sqlite_detail::to_us(sc.created_at));
-        REQUIRE(put_schedule->run().has_value());
-        auto put_record = c.prepare("INSERT INTO schedule_records (id, record) VALUES (?1, ?2)");
-        REQUIRE(put_record.has_value());
-        const auto record = encode_schedule_record(sc);
-        put_record->bind(1, sc.id).bind(2, record);
-        REQUIRE(put_record->run().has_value());
+        put_schedule_rows_v3(c, sc);
         auto put_run = c.prepare(
             "INSERT INTO runs (id, schedule_id, occurrence_key, attempt, nominal_us, status, eligible_us, created_us,"
             " record) VALUES (?1, ?2, ?3, 1, ?4, 'pending', ?4, ?4, ?5)");
@@ -295,6 +301,43 @@ TEST_CASE("sqlite: version 4 rebuilds the open-run index and keeps the open runs
     REQUIRE(open.has_value());
     REQUIRE(open->size() == 1);
     CHECK(open->front().id == "run_1");
+}
+
+TEST_CASE("sqlite: version 5 reads last_run_at from a migrated record until a success moves it",
+          "[store][sqlite][migration]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    stores::sqlite_options version_4{file};
+    version_4.migrate_to = 4;
+    must_open(version_4).reset();
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    sc.last_run_at = t0 - 1h;
+    {
+        auto c = connect(file);
+        put_schedule_rows_v3(c, sc);  // last_run_at in the record only
+    }
+    auto store = must_open({file});
+    CHECK(store->backend().schema_version().value() == 5);
+    auto c = connect(file);
+    const auto record = c.query_text("SELECT record FROM schedule_records").value();
+    CHECK(c.query_integer("SELECT record_version FROM schedules").value() == 1);
+    CHECK(c.query_integer("SELECT count(*) FROM schedules WHERE last_run_us IS NULL").value() == 1);
+    CHECK(store->get_schedule("sch_a").value() == sc);
+    CHECK(store->due_schedules(t0, 10).value() == std::vector{sc});
+    {
+        auto tx = store->backend().begin();
+        REQUIRE(tx.has_value());
+        CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 - 2h).value());  // older than the record's
+        REQUIRE(tx->advance_last_run_at("sch_a", t0 - 30min).value());
+        REQUIRE(tx->commit().has_value());
+    }
+    CHECK(c.query_text("SELECT record FROM schedule_records").value() == record);  // the record stays
+    CHECK(c.query_integer("SELECT record_version FROM schedules").value() == 1);
+    CHECK(store->due_schedules(t0, 10).value().at(0).last_run_at == t0 - 30min);
+    CHECK(store->get_schedule("sch_a").value()->last_run_at == t0 - 30min);
+    auto tx = store->backend().begin();
+    REQUIRE(tx.has_value());
+    CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 - 45min).value());  // older than the column's
 }
 
 TEST_CASE("sqlite: a file from a newer wakeplane is refused and left alone", "[store][sqlite][migration]") {
