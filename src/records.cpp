@@ -373,6 +373,34 @@ const auto dead_letter_members = std::to_array<member<dead_letter>>({
     WP_MEMBER(dead_letter, "created_at", x.created_at = read_time(in)),
 });
 
+/// The row of a fresh materialization of `e` (is_fresh_materialization): everything but the two
+/// instants follows from the event's header. The one definition of the compact form, used to
+/// decide whether a row may be written compactly and to build it back.
+run fresh_pending_run(const ledger_event& e, time_point nominal, time_point due) {
+    run r;
+    r.id = e.run.value_or(std::string{});
+    r.schedule = e.schedule;
+    r.occurrence_key = e.occurrence_key.value_or(std::string{});
+    r.nominal_time = nominal;
+    r.due_time = due;
+    r.status = run_status::pending;
+    r.attempt = e.attempt.value_or(0);
+    r.created_at = e.at;
+    r.updated_at = e.at;
+    return r;
+}
+
+/// The compact row of a fresh materialization (`pending_run`): what its event's header does not say.
+struct pending_times {
+    time_point nominal{};
+    time_point due{};
+};
+
+const auto pending_run_members = std::to_array<member<pending_times>>({
+    WP_MEMBER(pending_times, "nominal_time", x.nominal = read_time(in)),
+    WP_MEMBER(pending_times, "due_time", x.due = read_time(in)),
+});
+
 /// The members of an event's `data`, gathered before the payload's kind is known: which
 /// members are present decides it (a run change, a schedule, a dead letter or a summary).
 struct data_members {
@@ -384,6 +412,7 @@ struct data_members {
     std::optional<std::int64_t> count;
     std::optional<time_point> first, last;
     std::optional<std::string> reason;
+    std::optional<pending_times> pending;
     bool has_next_run_at = false;  ///< `next_run_at` present (null is a value: no occurrence left)
     std::optional<time_point> next_run_at;
     std::optional<time_point> last_run_at;
@@ -392,6 +421,7 @@ struct data_members {
 const auto event_data_members = std::to_array<member<data_members>>({
     WP_OPTIONAL(data_members, "schedule", read_members(in, x.sched.emplace(), schedule_members, "schedule")),
     WP_OPTIONAL(data_members, "run", read_members(in, x.row.emplace(), run_members, "run")),
+    WP_OPTIONAL(data_members, "pending_run", read_members(in, x.pending.emplace(), pending_run_members, "pending_run")),
     WP_OPTIONAL(data_members, "receipts",
                 in.array([&] { read_members(in, x.receipts.emplace_back(), receipt_members, "receipt"); })),
     WP_OPTIONAL(data_members, "schedule_after",
@@ -412,7 +442,18 @@ void read_event_data(json_scan& in, ledger_event& e) {
     read_members(in, d, event_data_members, "data");
     if (d.sched) {
         e.payload = std::move(*d.sched);
-    } else if (d.row) {
+    } else if (d.row || d.pending) {
+        if (d.pending) {
+            if (d.row || !d.receipts.empty()) {
+                throw record_corrupt("data: pending_run comes alone, without a run or receipts");
+            }
+            if (e.kind != event_kind::occurrence_materialized || !e.run || !e.occurrence_key || !e.attempt ||
+                e.schedule.empty()) {
+                throw record_corrupt("data: pending_run needs an occurrence_materialized event whose "
+                                     "schedule_id, run_id, occurrence_key and attempt come before its data");
+            }
+            d.row = fresh_pending_run(e, d.pending->nominal, d.pending->due);
+        }
         e.payload = run_change{std::move(*d.row), std::move(d.receipts), std::move(d.schedule_after),
                                d.has_next_run_at ? std::optional<next_run_change>{next_run_change{d.next_run_at}}
                                                  : std::nullopt,
@@ -529,27 +570,37 @@ void write_dead_letter(json_writer& w, const dead_letter& d) {
     w.close();
 }
 
+/// Which form write_data() writes: /v1/ledger's (whole rows) or the stores' (a fresh
+/// materialization's row compact).
+enum class data_form { api, stored };
+
 /// The event's payload; `encoded_row`, when given, is encode_run_record() of a run_change's row.
-void write_data(json_writer& w, const ledger_event& e, std::optional<std::string_view> encoded_row = std::nullopt) {
+void write_data(json_writer& w, const ledger_event& e, data_form form, const std::string* encoded_row = nullptr) {
     std::visit(
-        [&w, encoded_row](const auto& p) {
+        [&](const auto& p) {
             using P = std::decay_t<decltype(p)>;
             w.open();
             if constexpr (std::is_same_v<P, schedule>) {
                 w.key("schedule");
                 write_schedule(w, p);
             } else if constexpr (std::is_same_v<P, run_change>) {
-                w.key("run");
-                if (encoded_row) {
-                    w.raw(*encoded_row);
+                if (form == data_form::stored && is_fresh_materialization(e)) {
+                    w.key("pending_run").open();
+                    w.key("nominal_time").time(p.row.nominal_time).key("due_time").time(p.row.due_time);
+                    w.close();
                 } else {
-                    write_run(w, p.row);
+                    w.key("run");
+                    if (encoded_row != nullptr) {
+                        w.raw(*encoded_row);
+                    } else {
+                        write_run(w, p.row);
+                    }
+                    w.key("receipts").open_array();
+                    for (const auto& rc : p.receipts) {
+                        write_receipt(w, rc);
+                    }
+                    w.close_array();
                 }
-                w.key("receipts").open_array();
-                for (const auto& rc : p.receipts) {
-                    write_receipt(w, rc);
-                }
-                w.close_array();
                 if (p.schedule_after) {
                     w.key("schedule_after");
                     write_schedule(w, *p.schedule_after);
@@ -620,15 +671,28 @@ result<dead_letter> decode_dead_letter_record(std::string_view j) {
     return decode_record("dead letter record", j, dead_letter_members, "dead_letter");
 }
 
+bool is_fresh_materialization(const ledger_event& e) {
+    const auto* change = std::get_if<run_change>(&e.payload);
+    if (e.kind != event_kind::occurrence_materialized || change == nullptr || !change->receipts.empty() ||
+        change->schedule_after || change->last_run_at || !e.run || !e.occurrence_key || !e.attempt) {
+        return false;
+    }
+    const run& r = change->row;
+    // The cheap tests first: a row that is not pending, or not new, is told apart without
+    // building the comparison row.
+    return r.status == run_status::pending && r.created_at == e.at && r.updated_at == e.at &&
+           r == fresh_pending_run(e, r.nominal_time, r.due_time);
+}
+
 std::string encode_event_data(const ledger_event& e) {
     json_writer w;
-    write_data(w, e);
+    write_data(w, e, data_form::api);
     return w.take();
 }
 
-std::string encode_event_data(const ledger_event& e, std::string_view encoded_row) {
+std::string encode_stored_event_data(const ledger_event& e, const std::string* encoded_row) {
     json_writer w;
-    write_data(w, e, encoded_row);
+    write_data(w, e, data_form::stored, encoded_row);
     return w.take();
 }
 
@@ -639,8 +703,7 @@ result<ledger_event> decode_event_data(ledger_event header, std::string_view dat
     });
 }
 
-namespace {
-std::string encode_whole_event(const ledger_event& e, std::optional<std::string_view> encoded_row) {
+std::string encode_event(const ledger_event& e, const std::string* encoded_row) {
     json_writer w;
     w.open();
     w.key("seq").i64(e.seq).key("at").time(e.at).key("kind").str(to_string(e.kind)).key("schedule_id").str(e.schedule);
@@ -654,16 +717,9 @@ std::string encode_whole_event(const ledger_event& e, std::optional<std::string_
         w.key("attempt").i64(*e.attempt);
     }
     w.key("data");
-    write_data(w, e, encoded_row);
+    write_data(w, e, data_form::stored, encoded_row);
     w.close();
     return w.take();
-}
-}  // namespace
-
-std::string encode_event(const ledger_event& e) { return encode_whole_event(e, std::nullopt); }
-
-std::string encode_event(const ledger_event& e, std::string_view encoded_row) {
-    return encode_whole_event(e, encoded_row);
 }
 
 result<ledger_event> decode_event(std::string_view text) {

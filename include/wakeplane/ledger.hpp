@@ -100,20 +100,34 @@ struct ledger_event {
 [[nodiscard]] std::string encode_dead_letter_record(const dead_letter& d);
 [[nodiscard]] result<dead_letter> decode_dead_letter_record(std::string_view json);
 
-/// The `data` of a ledger event (its payload) as JSON, and back.
+/// The `data` of a ledger event (its payload) as JSON, as /v1/ledger shows it: every run change
+/// carries its whole row.
 [[nodiscard]] std::string encode_event_data(const ledger_event& e);
-/// The same for an event whose payload is a run_change, with its row already encoded
-/// (`encoded_row` must be encode_run_record() of that row).
-[[nodiscard]] std::string encode_event_data(const ledger_event& e, std::string_view encoded_row);
+
+/// Whether `e` records a fresh materialization: an occurrence_materialized event whose row is
+/// the pending first sight of the occurrence that the event's header names (its run id,
+/// schedule, occurrence key and attempt; created and updated at the event's instant; nothing
+/// claimed, started or finished) and that carries nothing but the row and a next_run_at.
+/// A planner pass writes one per occurrence; stores keep such an event's row as its two
+/// instants the header does not name (`"pending_run": {"nominal_time", "due_time"}`) instead
+/// of the whole row, which they hold in their run table anyway: such an event's data goes from
+/// about 650 bytes to about 130. Decoding builds the same row back.
+[[nodiscard]] bool is_fresh_materialization(const ledger_event& e);
+
+/// The `data` of a ledger event as stores keep it: as encode_event_data(), except that a fresh
+/// materialization (above) writes its row as its two instants. `encoded_row`, when given for
+/// an event that carries its whole row, must be encode_run_record() of that row: a store that
+/// has just encoded the row for its own table saves encoding it again.
+[[nodiscard]] std::string encode_stored_event_data(const ledger_event& e, const std::string* encoded_row = nullptr);
+/// Reads stored or API `data` into `header`'s payload (both forms; the header must name the
+/// run, occurrence key and attempt of a compact fresh materialization).
 [[nodiscard]] result<ledger_event> decode_event_data(ledger_event header, std::string_view data);
 
 /// The whole event as one JSON object `{seq, at, kind, schedule_id, run_id?, occurrence_key?,
-/// attempt?, data}` (DECISIONS 28), and back (used by key-value stores).
-[[nodiscard]] std::string encode_event(const ledger_event& e);
-/// The same for an event whose payload is a run_change, with its row already encoded:
-/// `encoded_row` must be encode_run_record() of that row. A store that has just encoded the
-/// row for its own table saves encoding it again.
-[[nodiscard]] std::string encode_event(const ledger_event& e, std::string_view encoded_row);
+/// attempt?, data}` (DECISIONS 28), its data as stores keep it (encode_stored_event_data), and
+/// back (used by key-value stores). The header comes before `data`, which a compact fresh
+/// materialization needs to be read back.
+[[nodiscard]] std::string encode_event(const ledger_event& e, const std::string* encoded_row = nullptr);
 [[nodiscard]] result<ledger_event> decode_event(std::string_view json);
 
 }  // namespace wakeplane

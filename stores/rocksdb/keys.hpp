@@ -40,13 +40,16 @@ inline constexpr char ledger_by_run = 'N';        ///< esc(run) · seq
 /// The key and value that mark a directory as a Wakeplane store of this layout (tag '#'). Another
 /// value means a layout this build does not know: refused at open rather than misread.
 inline constexpr std::string_view layout_key = "#layout";
-inline constexpr std::string_view layout_version = "4";
+inline constexpr std::string_view layout_version = "5";
 /// The layout before schedule_times existed: opening such a store adds them (see the store).
 inline constexpr std::string_view layout_version_1 = "1";
 /// The layout whose schedule_times had no record version: opening such a store versions them.
 inline constexpr std::string_view layout_version_2 = "2";
 /// The layout that kept the ledger in the default column family: opening such a store moves it.
 inline constexpr std::string_view layout_version_3 = "3";
+/// The layout whose ledger kept every run change's whole row: opening such a store marks it as
+/// the current layout, whose ledger may keep a fresh materialization's row compact.
+inline constexpr std::string_view layout_version_4 = "4";
 
 /// The column family that holds the ledger (tag::ledger keys) since layout 4; every other key
 /// lives in the default column family.

@@ -884,6 +884,10 @@ struct rocksdb_backend::impl {
         if (!st.ok()) {
             return storage_error("open", st);
         }
+        const auto no_ledger = [&] {
+            return fail(errc::storage, "the RocksDB store at \"" + where + "\" has no column family \"" +
+                                           std::string(layout::ledger_family) + "\"; its ledger is missing");
+        };
         while (version != layout_version) {
             result<void> moved;
             if (version == layout::layout_version_1) {
@@ -892,6 +896,8 @@ struct rocksdb_backend::impl {
                 moved = version_schedule_times(where);
             } else if (version == layout::layout_version_3) {
                 moved = move_ledger(family);
+            } else if (version == layout::layout_version_4) {
+                moved = ledger ? mark_compact_ledger() : no_ledger();  // a broken store stays as it was
             } else {
                 return fail(errc::storage, "the RocksDB store at \"" + where + "\" has layout version \"" + version +
                                                "\"; this build reads version " + std::string(layout_version));
@@ -904,11 +910,7 @@ struct rocksdb_backend::impl {
                 return storage_error("open", st);
             }
         }
-        if (!ledger) {
-            return fail(errc::storage, "the RocksDB store at \"" + where + "\" has no column family \"" +
-                                           std::string(layout::ledger_family) + "\"; its ledger is missing");
-        }
-        return {};
+        return ledger ? result<void>{} : no_ledger();
     }
 
     /// Creates the ledger family unless the database has it already (a crash after creating it
@@ -967,10 +969,19 @@ struct rocksdb_backend::impl {
         if (auto st = events.status("open"); !st) {
             return st;
         }
-        if (auto st = writes.Put(to_slice(layout_key), to_slice(layout_version)); !st.ok()) {
+        if (auto st = writes.Put(to_slice(layout_key), to_slice(layout::layout_version_4)); !st.ok()) {
             return storage_error("open", st);
         }
         return write();
+    }
+
+    /// Layout 4 → 5 changes no key: from layout 5 on, the ledger keeps the row of a fresh
+    /// materialization compact (ledger.hpp, is_fresh_materialization), which a layout 4 build
+    /// cannot read. Marking the store makes such a build refuse it rather than call its ledger
+    /// corrupt. The events written before keep their whole rows; both forms are read.
+    result<void> mark_compact_ledger() {
+        auto st = db->Put(durable, to_slice(layout_key), to_slice(layout_version));
+        return st.ok() ? result<void>{} : storage_error("open", st);
     }
 
     /// Layout 1 → 3: gives every schedule its times key, and its due entry the times as value
@@ -1655,7 +1666,7 @@ result<void> rocksdb_backend::transaction::append(const ledger_event& e) {
         std::string encoded = [&] {
             const auto* change = std::get_if<run_change>(&e.payload);
             const auto* row = change == nullptr ? nullptr : db_->row_as_written(change->row);
-            return row == nullptr ? encode_event(e) : encode_event(e, *row);
+            return encode_event(e, row);
         }();
         key_writer{db_->key, tag::ledger}.seq(e.seq);
         if (auto put = db_->tx_put(db_->key, encoded); !put) {

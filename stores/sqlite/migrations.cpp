@@ -151,8 +151,15 @@ BEGIN
 END;
 )sql";
 
+/// Version 6 changes no table. From this version on the ledger keeps the row of a fresh
+/// materialization (a planner pass's pending run, ledger.hpp is_fresh_materialization) as the
+/// two instants its header does not name, which a build of version 5 cannot read: the version
+/// makes such a build refuse the file as newer than itself rather than call its ledger corrupt.
+/// Events written before keep their whole rows, and both forms are read.
+constexpr std::string_view schema_v6 = "-- the ledger's data form; no table changes\n";
+
 /// migrations[v - 1] brings a file from version v - 1 to v.
-constexpr std::array<std::string_view, 5> migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+constexpr std::array<std::string_view, 6> migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
 static_assert(migrations.size() == sqlite_schema_version, "one migration per schema version");
 
 /// Refuses a file this build must not touch; returns its schema version otherwise.

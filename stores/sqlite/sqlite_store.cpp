@@ -655,7 +655,7 @@ result<void> sqlite_backend::transaction::append(const ledger_event& e) {
     auto data = encoded("ledger event", std::to_string(e.seq), [&] {
         const auto* change = std::get_if<run_change>(&e.payload);
         const auto* record = change == nullptr ? nullptr : record_as_written(change->row);
-        return record == nullptr ? encode_event_data(e) : encode_event_data(e, *record);
+        return encode_stored_event_data(e, record);
     });
     if (!data) {
         return tl::unexpected(data.error());

@@ -189,6 +189,24 @@ TEST_CASE("GET /v1/ledger lists every event once, oldest first, with gapless seq
     }
     CHECK(f.json("GET", "/v1/ledger?schedule_id=nope")["items"].empty());
     CHECK(f.json("GET", "/v1/ledger?cursor=3&limit=1")["items"][0]["seq"] == 4);
+
+    // A planner pass's event shows its whole run, though stores keep that row compact.
+    f.run_for(std::chrono::hours{2});
+    std::size_t materialized = 0;
+    const auto page = f.json("GET", "/v1/ledger?limit=500&schedule_id=" + sched);
+    for (const auto& e : page["items"]) {
+        if (e["kind"] == "occurrence_materialized") {
+            ++materialized;
+            CHECK(keys_of(e["data"]) == std::vector<std::string>{"run", "receipts", "next_run_at"});
+            const auto& row = e["data"]["run"];
+            CHECK(row["id"] == e["run_id"]);
+            CHECK(row["occurrence_key"] == e["occurrence_key"]);
+            CHECK(row["status"] == "pending");
+            CHECK(row["created_at"] == e["at"]);
+            CHECK(row.contains("requeued_attempts"));
+        }
+    }
+    CHECK(materialized >= 2);
     CHECK(f.json("GET", "/v1/ledger?after=-1", "", 400)["error"] ==
           "invalid after value \"-1\": must be a non-negative integer");
     CHECK(f.json("GET", "/v1/ledger?after=x", "", 400)["code"] == "bad_request");

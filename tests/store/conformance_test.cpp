@@ -13,6 +13,7 @@
 
 #include "../support.hpp"
 #include "fixtures.hpp"
+#include "plans.hpp"
 
 using namespace wakeplane;
 using namespace wakeplane::testing;
@@ -51,16 +52,6 @@ std::vector<std::string> kinds(Store& s) {
         out.emplace_back(to_string(e.kind));
     }
     return out;
-}
-
-/// A plan that materializes one pending run of `s` at its next_run_at and moves it by `every`.
-schedule_plan plan_one(const schedule& s, const std::string& run_id, duration every, time_point now) {
-    schedule_plan p;
-    p.schedule = s.id;
-    p.expected_next_run_at = s.next_run_at;
-    p.next_run_at = *s.next_run_at + every;
-    p.runs.push_back(pending_run(s, run_id, *s.next_run_at, now));
-    return p;
 }
 
 auto always(overlap_action a) {
@@ -280,6 +271,34 @@ TEMPLATE_TEST_CASE("planner writes are idempotent and refuse stale plans", "[sto
     REQUIRE(eligible.size() == 1);
     CHECK(eligible[0].id == "run_a1");
     CHECK(s.next_eligible_at().value() == t0);
+}
+
+TEMPLATE_TEST_CASE("a pass's events read back with their whole rows, compact in storage or not", "[store][plan][ledger]",
+                   WAKEPLANE_STORE_FIXTURES) {
+    TestType fx;
+    auto a = must_create(*fx, interval_schedule("sch_a", "alpha", t0));
+    auto b = must_create(*fx, interval_schedule("sch_b", "beta", t0));
+    std::vector<schedule_plan> plans{plan_one(a, "run_a1", 60s, t0 + 1s), plan_one(b, "run_b1", 60s, t0)};
+    plans[0].runs[0].due_time = t0 + 7s;  // jittered: a fresh materialization, kept compact
+    // Created before the event's instant: not a fresh materialization, kept whole.
+    REQUIRE(fx->apply_plan(plans, t0 + 1s).value().materialized == 2);
+    for (int round = 0; round < 2; ++round) {
+        auto& s = round == 0 ? *fx : fx.reopen();
+        const auto events = ledger(s);
+        REQUIRE(events.size() == 4);
+        for (const auto& [i, id] : {std::pair{2, "run_a1"}, std::pair{3, "run_b1"}}) {
+            CAPTURE(round, id);
+            const auto& e = events[static_cast<std::size_t>(i)];
+            CHECK(e.kind == event_kind::occurrence_materialized);
+            const auto& change = std::get<run_change>(e.payload);
+            CHECK(change.row == must_get_run(s, id));
+            CHECK(change.row.id == id);
+            CHECK(change.next_run == next_run_change{t0 + 60s});
+            CHECK(s.read_ledger(ledger_query{0, 10, std::nullopt, std::string(id)}).value() == std::vector{e});
+        }
+        CHECK(std::get<run_change>(events[2].payload).row.due_time == t0 + 7s);
+        CHECK(std::get<run_change>(events[3].payload).row.created_at == t0);
+    }
 }
 
 TEMPLATE_TEST_CASE("a planning move changes next_run_at and nothing else of the row", "[store][plan]",

@@ -20,6 +20,7 @@
 #include "../../stores/rocksdb/keys.hpp"
 #include "../support.hpp"
 #include "fixtures.hpp"
+#include "plans.hpp"
 
 using namespace wakeplane;
 using namespace wakeplane::testing;
@@ -937,6 +938,38 @@ TEST_CASE("rocksdb: a store of layout 3 gets its ledger moved into the ledger fa
     CHECK(keys_by_tag(fx.dir.path())[layout::tag::ledger] == events + 1);  // each in one family only
 }
 
+TEST_CASE("rocksdb: a store of layout 4 reads its ledger's whole rows and keeps a pass's rows compact",
+          "[store][rocksdb][layout][ledger]") {
+    rocksdb_fixture fx;
+    auto sc = fx->create_schedule(interval_schedule("sch_a", "alpha", t0)).value();
+    REQUIRE(fx->apply_plan(std::vector{plan_one(sc, "run_1", 1min, t0 + 1s)}, t0 + 1s).value().materialized == 1);
+    const auto events = fx->read_ledger({}).value();
+    REQUIRE(events.size() == 2);
+    REQUIRE(is_fresh_materialization(events[1]));
+    const auto compact = encode_event(events[1]);
+    fx.close();
+    std::string seq_key(1, layout::tag::ledger);
+    seq_key += std::string(7, '\0') + '\2';
+    {
+        raw_database db{fx.dir.path()};
+        std::string stored;
+        REQUIRE(db->Get(rocksdb::ReadOptions{}, db.ledger(), seq_key, &stored).ok());
+        CHECK(stored == compact);
+        CHECK_THAT(stored, Catch::Contains(R"("data":{"pending_run":)"));
+        // The event as a layout 4 build wrote it: its whole row, in the form /v1/ledger shows.
+        const auto data_at = compact.find(R"(,"data":)");
+        REQUIRE(data_at != std::string::npos);
+        const auto whole = compact.substr(0, data_at) + R"(,"data":)" + encode_event_data(events[1]) + "}";
+        REQUIRE(db->Put(rocksdb::WriteOptions{}, db.ledger(), seq_key, whole).ok());
+        REQUIRE(db->Put(rocksdb::WriteOptions{}, std::string(layout::layout_key), std::string(layout::layout_version_4))
+                    .ok());
+    }
+    auto& s = fx.reopen();
+    CHECK(s.read_ledger({}).value() == events);
+    fx.close();
+    check_current_layout(fx.dir.path());
+}
+
 TEST_CASE("rocksdb: the ledger family comes with a new store and is required from then on", "[store][rocksdb][layout]") {
     temp_dir dir{"wakeplane-rocksdb-family"};
     const auto path = dir.path() / "store";
@@ -983,16 +1016,25 @@ TEST_CASE("rocksdb: the ledger family comes with a new store and is required fro
         CHECK(s.error().code == errc::storage);
         CHECK_THAT(s.error().message, Catch::Contains(path.string()) && Catch::Contains("MANIFEST-999999"));
     }
-    SECTION("a store of this layout without it is refused, naming it") {
-        REQUIRE(stores::open_rocksdb_store({.path = path}).has_value());
-        {
-            raw_database db{path};
-            REQUIRE(db->DropColumnFamily(db.ledger()).ok());
+    SECTION("a store of this layout or layout 4 without it is refused, naming it, and left as it was") {
+        for (const auto version : {layout::layout_version, layout::layout_version_4}) {
+            CAPTURE(version);
+            const auto store = dir.path() / version;
+            REQUIRE(stores::open_rocksdb_store({.path = store}).has_value());
+            {
+                raw_database db{store};
+                REQUIRE(db->DropColumnFamily(db.ledger()).ok());
+                REQUIRE(db->Put(rocksdb::WriteOptions{}, std::string(layout::layout_key), std::string(version)).ok());
+            }
+            auto s = stores::open_rocksdb_store({.path = store});
+            REQUIRE_FALSE(s.has_value());
+            CHECK(s.error().code == errc::storage);
+            CHECK_THAT(s.error().message, Catch::Contains("column family \"ledger\""));
+            raw_database db{store, true};
+            std::string left;
+            REQUIRE(db->Get(rocksdb::ReadOptions{}, std::string(layout::layout_key), &left).ok());
+            CHECK(left == version);
         }
-        auto s = stores::open_rocksdb_store({.path = path});
-        REQUIRE_FALSE(s.has_value());
-        CHECK(s.error().code == errc::storage);
-        CHECK_THAT(s.error().message, Catch::Contains("column family \"ledger\""));
     }
 }
 

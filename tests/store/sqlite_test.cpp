@@ -19,6 +19,7 @@
 #include "../../stores/sqlite/connection.hpp"
 #include "../../stores/sqlite/queries.hpp"
 #include "../support.hpp"
+#include "plans.hpp"
 #include "sqlite_fixture.hpp"
 
 using namespace wakeplane;
@@ -44,6 +45,16 @@ std::unique_ptr<stores::sqlite_store> must_open(const stores::sqlite_options& op
         FAIL(s.error().message);
     }
     return std::move(*s);
+}
+
+/// A new file `w.db` in `dir` with the schema of `version` and no rows: what a wakeplane of that
+/// version made of it, for a test to fill with plain SQL as that version wrote its rows.
+std::filesystem::path file_at_version(const temp_dir& dir, int version) {
+    const auto file = dir.path() / "w.db";
+    stores::sqlite_options options{file};
+    options.migrate_to = version;
+    must_open(options).reset();
+    return file;
 }
 
 /// A store with one schedule and one triggered run: ledger sequences 1 and 2.
@@ -267,10 +278,7 @@ TEST_CASE("sqlite: a file at an older schema version is migrated and keeps its r
 
 TEST_CASE("sqlite: version 4 rebuilds the open-run index and keeps the open runs", "[store][sqlite][migration]") {
     temp_dir dir;
-    const auto file = dir.path() / "w.db";
-    stores::sqlite_options version_3{file};
-    version_3.migrate_to = 3;
-    must_open(version_3).reset();
+    const auto file = file_at_version(dir, 3);
     {
         // A schedule and its pending run, as a wakeplane of version 3 wrote them.
         auto c = connect(file);
@@ -306,10 +314,7 @@ TEST_CASE("sqlite: version 4 rebuilds the open-run index and keeps the open runs
 TEST_CASE("sqlite: version 5 reads last_run_at from a migrated record until a success moves it",
           "[store][sqlite][migration]") {
     temp_dir dir;
-    const auto file = dir.path() / "w.db";
-    stores::sqlite_options version_4{file};
-    version_4.migrate_to = 4;
-    must_open(version_4).reset();
+    const auto file = file_at_version(dir, 4);
     auto sc = interval_schedule("sch_a", "alpha", t0);
     sc.last_run_at = t0 - 1h;
     {
@@ -317,7 +322,7 @@ TEST_CASE("sqlite: version 5 reads last_run_at from a migrated record until a su
         put_schedule_rows_v3(c, sc);  // last_run_at in the record only
     }
     auto store = must_open({file});
-    CHECK(store->backend().schema_version().value() == 5);
+    CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
     auto c = connect(file);
     const auto record = c.query_text("SELECT record FROM schedule_records").value();
     CHECK(c.query_integer("SELECT record_version FROM schedules").value() == 1);
@@ -340,6 +345,46 @@ TEST_CASE("sqlite: version 5 reads last_run_at from a migrated record until a su
     CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 - 45min).value());  // older than the column's
 }
 
+TEST_CASE("sqlite: version 6 reads a version 5 ledger's whole rows and keeps a pass's rows compact",
+          "[store][sqlite][migration][ledger]") {
+    temp_dir dir;
+    const auto file = file_at_version(dir, 5);
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    ledger_event old;  // a fresh materialization, as a wakeplane of version 5 stored it: whole
+    old.seq = 1;
+    old.at = t0;
+    old.kind = event_kind::occurrence_materialized;
+    old.schedule = sc.id;
+    old.run = "run_0";
+    old.occurrence_key = occurrence_key(sc.id, t0 - 1min);
+    old.attempt = 1;
+    old.payload = run_change{.row = pending_run(sc, "run_0", t0 - 1min, t0)};
+    REQUIRE(is_fresh_materialization(old));
+    {
+        auto c = connect(file);
+        auto put = c.prepare("INSERT INTO ledger (seq, at_us, kind, schedule_id, run_id, occurrence_key, attempt, data)"
+                             " VALUES (1, ?1, 'occurrence_materialized', ?2, ?3, ?4, 1, ?5)");
+        REQUIRE(put.has_value());
+        put->bind(1, stores::sqlite_detail::to_us(t0)).bind(2, sc.id).bind(3, *old.run).bind(4, *old.occurrence_key);
+        const auto whole = encode_event_data(old);
+        put->bind(5, whole);
+        REQUIRE(put->run().has_value());
+    }
+    auto store = must_open({file});
+    CHECK(store->backend().schema_version().value() == 6);
+    CHECK(store->read_ledger({}).value() == std::vector{old});
+    sc = store->create_schedule(sc).value();
+    REQUIRE(store->apply_plan(std::vector{plan_one(sc, "run_1", 1min, t0 + 1s)}, t0 + 1s).value().materialized == 1);
+    auto c = connect(file);
+    CHECK(c.query_text("SELECT data FROM ledger WHERE seq = 3").value() ==
+          R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z","due_time":"2026-03-12T10:00:00Z"},)"
+          R"("next_run_at":"2026-03-12T10:01:00Z"})");
+    const auto events = store->read_ledger({}).value();
+    REQUIRE(events.size() == 3);
+    CHECK(events[0] == old);
+    CHECK(std::get<run_change>(events[2].payload).row == store->get_run("run_1").value());
+}
+
 TEST_CASE("sqlite: a file from a newer wakeplane is refused and left alone", "[store][sqlite][migration]") {
     temp_dir dir;
     const auto file = dir.path() / "w.db";
@@ -352,7 +397,7 @@ TEST_CASE("sqlite: a file from a newer wakeplane is refused and left alone", "[s
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == errc::storage);
     CHECK_THAT(refused.error().message,
-               Catch::Contains("database schema version 7 is newer than this wakeplane (5); upgrade wakeplane"));
+               Catch::Contains("database schema version 7 is newer than this wakeplane (6); upgrade wakeplane"));
     auto c = connect(file);
     CHECK(c.query_integer("PRAGMA user_version").value() == 7);
     CHECK(ledger_rows(c) == 2);

@@ -1,5 +1,9 @@
 #include <wakeplane/ledger.hpp>
 
+#include <functional>
+#include <utility>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "../support.hpp"
@@ -45,9 +49,11 @@ TEST_CASE("ledger events round-trip with every payload", "[records][ledger]") {
                            s};
     CHECK(decode_event(encode_event(e)).value() == e);  // an older ledger's whole schedule after
     // A store that has encoded the row already gets the same bytes without encoding it again.
-    CHECK(encode_event(e, encode_run_record(std::get<run_change>(e.payload).row)) == encode_event(e));
+    const auto row_record = encode_run_record(std::get<run_change>(e.payload).row);
+    CHECK(encode_event(e, &row_record) == encode_event(e));
+    CHECK(encode_stored_event_data(e, &row_record) == encode_event_data(e));
     e.payload = run_change{.row = pending_run(s, "run_1", e.at, e.at), .last_run_at = e.at};
-    CHECK(encode_event(e, encode_run_record(std::get<run_change>(e.payload).row)) == encode_event(e));
+    CHECK(encode_event(e, &row_record) == encode_event(e));
     CHECK(decode_event(encode_event(e)).value() == e);
     CHECK_THAT(encode_event_data(e), Catch::EndsWith(R"("receipts":[],"last_run_at":"2026-03-12T10:00:01Z"})"));
     e.payload = s;
@@ -65,6 +71,118 @@ TEST_CASE("ledger events round-trip with every payload", "[records][ledger]") {
     // The order of DECISIONS 28: seq, at, kind, schedule_id, run_id?, occurrence_key?, attempt?, data.
     CHECK(encode_event(e) == R"({"seq":7,"at":"2026-03-12T10:00:01Z","kind":"run_finished","schedule_id":"sch_a",)"
                              R"("occurrence_key":"sch_a:2026-03-12T10:00:00Z","attempt":1,"data":{}})");
+}
+
+namespace {
+
+/// What a planner pass appends for one occurrence: a pending run created at the event's instant.
+ledger_event fresh_materialization() {
+    auto s = interval_schedule("sch_a", "alpha", at("2026-03-12T10:00:00Z"));
+    ledger_event e;
+    e.seq = 8;
+    e.at = at("2026-03-12T10:00:01.5Z");
+    e.kind = event_kind::occurrence_materialized;
+    auto row = pending_run(s, "run_1", at("2026-03-12T10:00:00Z"), e.at);
+    row.due_time = at("2026-03-12T10:00:07Z");  // jittered: the due time is kept apart
+    e.schedule = row.schedule;
+    e.run = row.id;
+    e.occurrence_key = row.occurrence_key;
+    e.attempt = row.attempt;
+    e.payload = run_change{.row = row, .next_run = next_run_change{at("2026-03-12T10:01:00Z")}};
+    return e;
+}
+
+ledger_event header_of(const ledger_event& e) {
+    ledger_event h = e;
+    h.payload = std::monostate{};
+    return h;
+}
+
+}  // namespace
+
+TEST_CASE("a fresh materialization is stored with its row compact and read back whole", "[records][ledger]") {
+    const auto e = fresh_materialization();
+    REQUIRE(is_fresh_materialization(e));
+    const auto stored = encode_event(e);
+    CHECK(stored == R"({"seq":8,"at":"2026-03-12T10:00:01.5Z","kind":"occurrence_materialized","schedule_id":"sch_a",)"
+                    R"("run_id":"run_1","occurrence_key":"sch_a:2026-03-12T10:00:00Z","attempt":1,"data":)"
+                    R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z","due_time":"2026-03-12T10:00:07Z"},)"
+                    R"("next_run_at":"2026-03-12T10:01:00Z"}})");
+    CHECK(decode_event(stored).value() == e);
+    const auto row_record = encode_run_record(std::get<run_change>(e.payload).row);
+    CHECK(encode_event(e, &row_record) == stored);  // the store's encoded row is not needed
+    const auto data = encode_stored_event_data(e);
+    CHECK(decode_event_data(header_of(e), data).value() == e);
+    // /v1/ledger shows the whole row, which is also the form of ledgers written before; both read back.
+    const auto api = encode_event_data(e);
+    CHECK_THAT(api, Catch::StartsWith(R"({"run":{"id":"run_1","schedule_id":"sch_a",)"));
+    CHECK(decode_event_data(header_of(e), api).value() == e);
+    CHECK(data.size() * 4 < api.size());
+}
+
+TEST_CASE("an event whose row its header does not describe is stored whole", "[records][ledger]") {
+    const auto base = fresh_materialization();
+    const auto row_of = [](ledger_event& e) -> run& { return std::get<run_change>(e.payload).row; };
+    const std::vector<std::pair<std::string, std::function<void(ledger_event&)>>> changes{
+        {"another kind", [](ledger_event& e) { e.kind = event_kind::run_triggered; }},
+        {"created before the event", [&](ledger_event& e) { row_of(e).created_at -= std::chrono::seconds{1}; }},
+        {"updated after creation", [&](ledger_event& e) { row_of(e).updated_at += std::chrono::seconds{1}; }},
+        {"a trigger reason", [&](ledger_event& e) { row_of(e).trigger_reason = "manual"; }},
+        {"not pending", [&](ledger_event& e) { row_of(e).status = run_status::skipped; }},
+        {"a second attempt", [&](ledger_event& e) { row_of(e).attempt = 2; }},
+        {"another occurrence key", [&](ledger_event& e) { row_of(e).occurrence_key += "x"; }},
+        {"another run id", [&](ledger_event& e) { e.run = "run_2"; }},
+        {"another schedule", [&](ledger_event& e) { e.schedule = "sch_b"; }},
+        {"no attempt in the header", [&](ledger_event& e) { e.attempt.reset(); }},
+        {"a fencing token", [&](ledger_event& e) { row_of(e).fencing_token = 1; }},
+        {"requeued attempts", [&](ledger_event& e) { row_of(e).requeued_attempts = 1; }},
+        {"an error text", [&](ledger_event& e) { row_of(e).error_text = "x"; }},
+        {"a receipt", [&](ledger_event& e) {
+             std::get<run_change>(e.payload).receipts.push_back(receipt{"rcpt_1", "run_1", "stdout", "text/plain", "x",
+                                                                        false, e.at});
+         }},
+        {"a last run", [&](ledger_event& e) { std::get<run_change>(e.payload).last_run_at = e.at; }},
+    };
+    for (const auto& [what, change] : changes) {
+        CAPTURE(what);
+        auto e = base;
+        change(e);
+        CHECK_FALSE(is_fresh_materialization(e));
+        const auto stored = encode_event(e);
+        CHECK_THAT(stored, Catch::Contains(R"("data":{"run":{)"));
+        CHECK(decode_event(stored).value() == e);
+        CHECK(encode_stored_event_data(e) == encode_event_data(e));
+    }
+}
+
+TEST_CASE("a compact row without the header that completes it is corrupt", "[records][ledger]") {
+    const auto e = fresh_materialization();
+    const auto data = encode_stored_event_data(e);
+    const auto message = [&](ledger_event header, std::string_view text) {
+        auto decoded = decode_event_data(std::move(header), text);
+        REQUIRE_FALSE(decoded.has_value());
+        CHECK(decoded.error().code == errc::storage);
+        return decoded.error().message;
+    };
+    auto other_kind = header_of(e);
+    other_kind.kind = event_kind::run_triggered;
+    CHECK_THAT(message(other_kind, data), Catch::Contains("pending_run needs an occurrence_materialized event"));
+    auto no_run = header_of(e);
+    no_run.run.reset();
+    CHECK_THAT(message(no_run, data), Catch::Contains("run_id, occurrence_key and attempt come before its data"));
+    CHECK_THAT(message(header_of(e), R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z"}})"),
+               Catch::Contains("pending_run.due_time is missing"));
+    const auto api = encode_event_data(e);
+    const auto both = R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z","due_time":"2026-03-12T10:00:00Z"},)" +
+                      api.substr(1);
+    CHECK_THAT(message(header_of(e), both), Catch::Contains("pending_run comes alone"));
+    // The whole event with its data before the header it needs.
+    const auto stored = encode_event(e);
+    const auto data_at = stored.find(R"(,"data":)");
+    REQUIRE(data_at != std::string::npos);
+    const auto reordered = R"({"data":)" + stored.substr(data_at + 8, stored.size() - data_at - 9) + "," +
+                           stored.substr(1, data_at - 1) + "}";
+    CHECK_THAT(decode_event(reordered).error().message, Catch::Contains("come before its data"));
 }
 
 TEST_CASE("every event kind has a name that parses back", "[records][ledger]") {

@@ -22,7 +22,7 @@
 namespace wakeplane::stores {
 
 /// The newest schema version this build knows: the `PRAGMA user_version` of a migrated file.
-inline constexpr int sqlite_schema_version = 5;
+inline constexpr int sqlite_schema_version = 6;
 
 /// How to open a SQLite store.
 struct sqlite_options {
@@ -32,7 +32,8 @@ struct sqlite_options {
     /// How long a connection waits for a lock another process holds before failing with errc::storage.
     std::chrono::milliseconds busy_timeout{5000};
     /// The schema version to migrate to, 1 to sqlite_schema_version. Only tests lower it, to
-    /// write a file as an older wakeplane would have; the store works at any version, slower.
+    /// write a file as an older wakeplane would have: they fill it with plain SQL, since the
+    /// store's own statements need the newest schema (docs/storage-sqlite.md, Migrations).
     int migrate_to = sqlite_schema_version;
     /// WAL size, in pages, past which a background thread checkpoints the WAL into the database
     /// file, so that commits never do (docs/storage-sqlite.md). 0: SQLite's own automatic
