@@ -128,10 +128,10 @@ void bm_store_raw_pass(benchmark::State& state) {
 /// of its own loaded alike, and times both, after a first pair that is reported apart.
 /// bm_plan_due and bm_store_raw_insert run minutes apart, and on a machine whose speed drifts by
 /// more than the margin in that time their ratio measures the drift as much as the code; a pair
-/// runs within a second or so, so both halves see the same machine. Reports the planner's time as the iteration time, and the raw insert's
-/// time and `planner_vs_raw` (raw time / planner time: the planner's throughput as a fraction of
-/// the raw insert's, the goal being at least 0.5) as counters, and `first_planner_vs_raw`, the
-/// ratio of the first pair alone.
+/// runs within a second or so, so both halves see the same machine. Reports the planner's time
+/// as the iteration time, and the raw insert's time and `planner_vs_raw` (raw time / planner
+/// time: the planner's throughput as a fraction of the raw insert's, the goal being at least
+/// 0.5) as counters, and `first_planner_vs_raw`, the ratio of the first pair alone.
 template <class Kind>
 void bm_plan_paired(benchmark::State& state) {
     using steady = std::chrono::steady_clock;

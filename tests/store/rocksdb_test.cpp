@@ -948,8 +948,8 @@ TEST_CASE("rocksdb: a store of layout 4 reads its ledger's whole rows and keeps 
     REQUIRE(is_fresh_materialization(events[1]));
     const auto compact = encode_event(events[1]);
     fx.close();
-    std::string seq_key(1, layout::tag::ledger);
-    seq_key += std::string(7, '\0') + '\2';
+    std::string seq_key;
+    layout::key_writer{seq_key, layout::tag::ledger}.seq(events[1].seq);
     {
         raw_database db{fx.dir.path()};
         std::string stored;
