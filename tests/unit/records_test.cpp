@@ -222,6 +222,32 @@ TEST_CASE("record strings unescape every JSON escape, surrogate pairs included",
     CHECK(decode_receipt_record(text).value().body == "a/b\b\f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 }
 
+TEST_CASE("a string's quote, escape or control character is found at any offset", "[records]") {
+    // The decoder scans plain bytes eight at a time; put the byte that ends the plain run at every
+    // offset of the first words, after plain ASCII, DEL and UTF-8 bytes alike.
+    const auto decoded_body = [](std::string_view json_body) {
+        return decode_receipt_record(R"({"id":"r","run_id":"x","receipt_kind":"k","content_type":"c","body":")" +
+                                     std::string(json_body) +
+                                     R"(","truncated":false,"created_at":"2026-03-12T10:02:00Z"})");
+    };
+    for (const std::string plain : {"abcdefgh", "\x7f\x7f\x7f\x7f", "\xc3\xa9\xe2\x82\xac"}) {
+        for (std::size_t offset = 0; offset <= 24; ++offset) {
+            std::string before;
+            while (before.size() < offset) {
+                before += plain;
+            }
+            before.resize(offset);  // may cut a UTF-8 sequence: the decoder passes bytes through
+            CAPTURE(plain, offset);
+            CHECK(decoded_body(before).value().body == before);
+            CHECK(decoded_body(before + R"(\"tail)").value().body == before + "\"tail");
+            CHECK(decoded_body(before + R"(\n)" + before).value().body == before + "\n" + before);
+            CHECK_THAT(decoded_body(before + '\x1f' + "tail").error().message, Catch::Contains("control character"));
+            CHECK_THAT(decoded_body(before + '\0' + "tail").error().message, Catch::Contains("control character"));
+            CHECK_THAT(decode_receipt_record(R"({"id":")" + before).error().message, Catch::Contains("unterminated"));
+        }
+    }
+}
+
 TEST_CASE("a corrupt record names the member and the problem", "[records]") {
     const auto message = [](std::string_view text) { return decode_receipt_record(text).error().message; };
     const std::string ok_tail = R"("content_type":"c","body":"b","truncated":false,"created_at":"2026-03-12T10:02:00Z"})";
