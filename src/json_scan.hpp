@@ -5,9 +5,9 @@
 // quarter of the dispatcher's cycles; this scanner reads values straight into the record's
 // fields instead, without allocating for keys or for strings that need no unescaping.
 //
-// It accepts exactly RFC 8259 JSON (no comments, no trailing commas, no control characters in
-// strings) and throws record_corrupt on anything else: a record that does not parse is
-// corruption, reported, never guessed.
+// It accepts exactly RFC 8259 JSON (no comments, no trailing commas, no control characters or
+// invalid UTF-8 in strings) and throws record_corrupt on anything else: a record that does not
+// parse is corruption, reported, never guessed.
 #pragma once
 
 #include <bit>
@@ -24,6 +24,30 @@ namespace wakeplane::detail {
 struct record_corrupt : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+/// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong
+/// forms, no surrogates, nothing above U+10FFFF), or 0 when it is not one.
+[[nodiscard]] inline std::size_t utf8_length(std::string_view s) noexcept {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const auto cont = [&](std::size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
+    const unsigned char c = b(0);
+    if (c >= 0xC2 && c <= 0xDF) {
+        return cont(1) ? 2 : 0;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (!cont(1) || !cont(2) || (c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) {
+            return 0;
+        }
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (!cont(1) || !cont(2) || !cont(3) || (c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) {
+            return 0;
+        }
+        return 4;
+    }
+    return 0;
+}
 
 class json_scan {
 public:
@@ -155,17 +179,31 @@ private:
             if (c < 0x20) {
                 fail("control character in a string");
             }
+            if (c >= 0x80) {
+                i_ = plain_run_end(i_ + utf8_sequence_at(i_));
+                continue;
+            }
             ++i_;
         }
         fail("unterminated string");
     }
 
-    /// Where the run of plain string bytes from `i` ends: the first quote, backslash or control
-    /// character, or the last few bytes of the text, which the caller then reads byte by byte.
-    /// Records are mostly ids and instants of 20 to 30 plain bytes, so eight at a time: a byte
-    /// is flagged when it is zero after an XOR with '"' or '\\', or is below 0x20 (the
-    /// subtractions' borrows can flag a byte after a flagged one, never before it, so the
-    /// first flag is exact).
+    /// The length of the UTF-8 sequence at `i`; a record is UTF-8 text (its encoder replaces
+    /// invalid bytes), so anything else is corruption.
+    std::size_t utf8_sequence_at(std::size_t i) const {
+        const std::size_t n = utf8_length(s_.substr(i));
+        if (n == 0) {
+            fail("invalid UTF-8 in a string");
+        }
+        return n;
+    }
+
+    /// Where the run of plain ASCII string bytes from `i` ends: the first quote, backslash,
+    /// control character or byte of a multi-byte sequence, or the last few bytes of the text,
+    /// which the caller then reads byte by byte. Records are mostly ids and instants of 20 to 30
+    /// plain bytes, so eight at a time: a byte is flagged when it is zero after an XOR with '"'
+    /// or '\\', is below 0x20, or has its high bit set (the subtractions' borrows can flag a
+    /// byte after a flagged one, never before it, so the first flag is exact).
     [[nodiscard]] std::size_t plain_run_end(std::size_t i) const noexcept {
         if constexpr (std::endian::native == std::endian::little) {
             constexpr std::uint64_t ones = 0x0101010101010101ULL;
@@ -176,7 +214,8 @@ private:
                 const std::uint64_t quote = word ^ (ones * '"');
                 const std::uint64_t backslash = word ^ (ones * '\\');
                 const std::uint64_t flags =
-                    (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((word - ones * 0x20) & ~word)) &
+                    (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((word - ones * 0x20) & ~word) |
+                     word) &
                     highs;
                 if (flags != 0) {
                     return i + static_cast<std::size_t>(std::countr_zero(flags)) / 8;
@@ -196,6 +235,12 @@ private:
             }
             if (c < 0x20) {
                 fail("control character in a string");
+            }
+            if (c >= 0x80) {
+                const std::size_t n = utf8_sequence_at(i_ - 1);
+                out.append(s_.substr(i_ - 1, n));
+                i_ += n - 1;
+                continue;
             }
             if (c != '\\') {
                 out += static_cast<char>(c);

@@ -124,7 +124,7 @@ private:
         for (std::size_t i = 0; i < v.size();) {
             const auto c = static_cast<unsigned char>(v[i]);
             if (c >= 0x80) {
-                const std::size_t n = utf8_length(v.substr(i));
+                const std::size_t n = detail::utf8_length(v.substr(i));
                 if (n == 0) {
                     flush(i);
                     out_ += "\xEF\xBF\xBD";
@@ -156,30 +156,6 @@ private:
         }
         flush(v.size());
         out_ += '"';
-    }
-
-    /// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong
-    /// forms, no surrogates, nothing above U+10FFFF), or 0 when it is not one.
-    static std::size_t utf8_length(std::string_view s) noexcept {
-        const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-        const auto cont = [&](std::size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
-        const unsigned char c = b(0);
-        if (c >= 0xC2 && c <= 0xDF) {
-            return cont(1) ? 2 : 0;
-        }
-        if (c >= 0xE0 && c <= 0xEF) {
-            if (!cont(1) || !cont(2) || (c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) {
-                return 0;
-            }
-            return 3;
-        }
-        if (c >= 0xF0 && c <= 0xF4) {
-            if (!cont(1) || !cont(2) || !cont(3) || (c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) {
-                return 0;
-            }
-            return 4;
-        }
-        return 0;
     }
 
     std::string out_;

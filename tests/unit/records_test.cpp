@@ -230,13 +230,13 @@ TEST_CASE("a string's quote, escape or control character is found at any offset"
                                      std::string(json_body) +
                                      R"(","truncated":false,"created_at":"2026-03-12T10:02:00Z"})");
     };
-    for (const std::string plain : {"abcdefgh", "\x7f\x7f\x7f\x7f", "\xc3\xa9\xe2\x82\xac"}) {
+    for (const std::string plain : {"a", "\x7f", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"}) {
         for (std::size_t offset = 0; offset <= 24; ++offset) {
-            std::string before;
+            // ASCII up to `offset`, then whole copies of `plain` (whole UTF-8 sequences only)
+            std::string before(offset % 8, 'a');
             while (before.size() < offset) {
                 before += plain;
             }
-            before.resize(offset);  // may cut a UTF-8 sequence: the decoder passes bytes through
             CAPTURE(plain, offset);
             CHECK(decoded_body(before).value().body == before);
             CHECK(decoded_body(before + R"(\"tail)").value().body == before + "\"tail");
@@ -246,6 +246,29 @@ TEST_CASE("a string's quote, escape or control character is found at any offset"
             CHECK_THAT(decode_receipt_record(R"({"id":")" + before).error().message, Catch::Contains("unterminated"));
         }
     }
+}
+
+TEST_CASE("a record string that is not UTF-8 is corrupt", "[records][regression]") {
+    // Found by fuzz_records: the decoder passed such bytes through, and the encoder (which
+    // replaces them with U+FFFD) then wrote a record that read back as another value. The
+    // encoder never stores them, so a record holding them did not come from it.
+    const auto decoded_kind = [](std::string_view kind) {
+        return decode_receipt_record(R"({"id":"r","run_id":"x","receipt_kind":")" + std::string(kind) +
+                                     R"(","content_type":"c","body":"b","truncated":false,)"
+                                     R"("created_at":"2026-03-12T10:02:00Z"})");
+    };
+    for (const std::string bad : {"\x80", "\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                  "\xe2\x82", "\xf0\x9f\x98"}) {
+        for (const std::string& around : {std::string{}, std::string("stdout-and-more-"), std::string("x\\n")}) {
+            CAPTURE(bad, around);
+            CHECK_THAT(decoded_kind(around + bad).error().message, Catch::Contains("invalid UTF-8"));
+            CHECK_THAT(decoded_kind(bad + around).error().message, Catch::Contains("invalid UTF-8"));
+        }
+    }
+    CHECK(decoded_kind("\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf").has_value());
+    // The fuzzer's input: a receipt kind of "\x80\xff\xff\xff\xff\xff\xff\xe8stdout".
+    CHECK_THAT(decoded_kind("\x80\xff\xff\xff\xff\xff\xff\xe8stdout").error().message,
+               Catch::Contains("invalid UTF-8"));
 }
 
 TEST_CASE("a corrupt record names the member and the problem", "[records]") {
