@@ -18,36 +18,14 @@
 #include <string>
 #include <string_view>
 
+#include "utf8.hpp"
+
 namespace wakeplane::detail {
 
 /// A stored record that does not decode; what() names where it went wrong.
 struct record_corrupt : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-/// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong
-/// forms, no surrogates, nothing above U+10FFFF), or 0 when it is not one.
-[[nodiscard]] inline std::size_t utf8_length(std::string_view s) noexcept {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const auto cont = [&](std::size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
-    const unsigned char c = b(0);
-    if (c >= 0xC2 && c <= 0xDF) {
-        return cont(1) ? 2 : 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (!cont(1) || !cont(2) || (c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) {
-            return 0;
-        }
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (!cont(1) || !cont(2) || !cont(3) || (c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) {
-            return 0;
-        }
-        return 4;
-    }
-    return 0;
-}
 
 class json_scan {
 public:
@@ -191,7 +169,7 @@ private:
     /// The length of the UTF-8 sequence at `i`; a record is UTF-8 text (its encoder replaces
     /// invalid bytes), so anything else is corruption.
     std::size_t utf8_sequence_at(std::size_t i) const {
-        const std::size_t n = utf8_length(s_.substr(i));
+        const std::size_t n = utf8_sequence_length(s_, i);
         if (n == 0) {
             fail("invalid UTF-8 in a string");
         }

@@ -124,7 +124,7 @@ private:
         for (std::size_t i = 0; i < v.size();) {
             const auto c = static_cast<unsigned char>(v[i]);
             if (c >= 0x80) {
-                const std::size_t n = detail::utf8_length(v.substr(i));
+                const std::size_t n = detail::utf8_sequence_length(v, i);
                 if (n == 0) {
                     flush(i);
                     out_ += "\xEF\xBF\xBD";
