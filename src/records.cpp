@@ -185,16 +185,19 @@ void read_members(json_scan& in, T& out, const std::array<member<T>, N>& table, 
     static_assert(N <= 64, "one bit per member");
     std::uint64_t seen = 0;
     std::size_t next = 0;  // records are written in table order: look where the last one ended first
-    in.object([&](std::string_view key) {
+    const auto guess = [&] { return table[next].name; };
+    in.object(guess, [&](std::string_view key) {
         std::size_t k = next;
-        std::size_t tried = 0;
-        while (tried < N && table[k].name != key) {
-            k = k + 1 == N ? 0 : k + 1;
-            ++tried;
-        }
-        if (tried == N) {
-            in.skip();
-            return;
+        if (key.data() != table[k].name.data()) {  // not the guess: look it up by name
+            std::size_t tried = 0;
+            while (tried < N && table[k].name != key) {
+                k = k + 1 == N ? 0 : k + 1;
+                ++tried;
+            }
+            if (tried == N) {
+                in.skip();
+                return;
+            }
         }
         try {
             table[k].read(in, out);

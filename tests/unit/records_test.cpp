@@ -216,6 +216,25 @@ TEST_CASE("record decoding takes members in any order and skips unknown ones", "
     CHECK(decode_receipt_record(reordered).value() == rc);
 }
 
+TEST_CASE("a member's key is matched whole, however it is written", "[records]") {
+    // The decoder first compares the text with the key it expects next (the member table's
+    // order); whatever else is there must still be read as written.
+    receipt rc{"r", "x", "k", "c", "b", false, at("2026-03-12T10:02:00Z")};
+    const std::string tail = R"("receipt_kind":"k","content_type":"c","body":"b","truncated":false,)"
+                             R"("created_at":"2026-03-12T10:02:00Z"})";
+    // An escaped key is the same key.
+    CHECK(decode_receipt_record(R"({"id":"r","run_id":"x",)" + tail).value() == rc);
+    // Keys that begin or end like the expected one are other keys, skipped as unknown.
+    CHECK(decode_receipt_record(R"({"idx":"no","i":"no","id":"r","xrun_id":"no","run_id":"x",)" + tail).value() == rc);
+    // Whitespace around keys and values.
+    CHECK(decode_receipt_record("{ \"id\" :\t\"r\" ,\n\"run_id\"\r\n: \"x\" ," + tail).value() == rc);
+    // A record cut off inside or right after the expected key is corrupt, not read past its end.
+    for (const std::string_view cut : {R"({")", R"({"i)", R"({"id)", R"({"id")", R"({"id":)", R"({"id":"r",)"}) {
+        CAPTURE(cut);
+        CHECK(decode_receipt_record(cut).error().code == errc::storage);
+    }
+}
+
 TEST_CASE("record strings unescape every JSON escape, surrogate pairs included", "[records]") {
     const auto text = R"({"id":"r","run_id":"x","receipt_kind":"k","content_type":"c",)"
                       R"("body":"a\/b\b\f\u00e9\u20ac\ud83d\ude00\"","truncated":true,"created_at":"2026-03-12T10:02:00Z"})";
