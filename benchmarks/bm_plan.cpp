@@ -150,8 +150,8 @@ void bm_plan_paired(benchmark::State& state) {
     id_generator ids{3};
     planner<typename Kind::store_type, manual_clock> p{*plan_store, clock, ids, planner_options{chunk, 1}};
     std::int64_t round = 0;
-    /// One pass and its raw round, chunk by chunk in turns; false (the state told why) when
-    /// either failed.
+    /// One pass and its raw round, chunk by chunk in turns, their times added to the two
+    /// durations; false (the state told why) when either failed.
     const auto pair = [&](steady::duration& planner_time, steady::duration& raw_time) {
         ++round;
         std::size_t materialized = 0;

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "utf8.hpp"
 
@@ -35,23 +36,15 @@ public:
     /// the member's value (through this scanner). The key view is valid until the next call.
     template <class F>
     void object(F&& on_key) {
-        expect('{');
-        if (consume('}')) {
-            return;
-        }
-        do {
-            const std::string_view key = string_view_of(key_scratch_);
-            expect(':');
-            on_key(key);
-        } while (consume(','));
-        expect('}');
+        // With nothing to guess: an empty guess only ever matches the empty key, which reads the same.
+        object([] { return std::string_view{}; }, std::forward<F>(on_key));
     }
 
     /// As object(), for an object whose keys usually come in an order the caller knows (a stored
     /// record is written in its member table's order): `guess()` names the key likely next, and
     /// a key that is exactly that name, quoted and without escapes, is taken with one comparison
     /// and passed on as the guess's own view, so the caller can tell by its address that the
-    /// guess held. Any other key is read in full, as object() reads it. A guess must be plain
+    /// guess held. Any other key is read in full. A guess must be plain
     /// ASCII without quotes, backslashes or control characters, as it is compared with the text
     /// as written.
     template <class Guess, class F>
@@ -173,8 +166,9 @@ private:
     std::string_view key_guessed(std::string_view guess) {
         skip_ws();
         const std::size_t n = guess.size();
+        // n == 0 apart: an empty view's data may be null, which memcmp must not be given.
         if (s_.size() - i_ >= n + 2 && s_[i_] == '"' && s_[i_ + 1 + n] == '"' &&
-            std::memcmp(s_.data() + i_ + 1, guess.data(), n) == 0) {
+            (n == 0 || std::memcmp(s_.data() + i_ + 1, guess.data(), n) == 0)) {
             i_ += n + 2;
             return guess;
         }
