@@ -39,6 +39,8 @@ inline constexpr std::string_view due_schedules =
     " WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL AND next_run_us <= ?1"
     " ORDER BY next_run_us, id LIMIT ?2";
 inline constexpr std::string_view schedule_record = "SELECT record FROM schedule_records WHERE id = ?1";
+/// A committed full write caches its record at the version the triggers gave it (commit()).
+inline constexpr std::string_view record_version_of = "SELECT record_version FROM schedules WHERE id = ?1";
 /// What the listings select (page_query adds the filters, the cursor and the order).
 inline constexpr std::string_view list_schedules = "SELECT " WAKEPLANE_SCHEDULE_COLUMNS " FROM schedules";
 inline constexpr std::string_view list_runs = "SELECT record FROM runs";

@@ -5,7 +5,9 @@
 #include <exception>
 #include <limits>
 #include <string>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include <wakeplane/detail/schedule_cache.hpp>
 #include <wakeplane/time.hpp>
@@ -373,7 +375,7 @@ sqlite_backend::transaction::transaction(impl& owner, std::unique_lock<std::mute
 sqlite_backend::transaction::transaction(transaction&& other) noexcept
     : owner_(other.owner_), lock_(std::move(other.lock_)), finished_(other.finished_),
       last_appended_(other.last_appended_), written_(std::move(other.written_)),
-      next_written_(other.next_written_) {}
+      next_written_(other.next_written_), schedules_written_(std::move(other.schedules_written_)) {}
 
 sqlite_backend::transaction::~transaction() {
     if (!lock_.owns_lock() || finished_) {
@@ -473,37 +475,38 @@ result<void> sqlite_backend::transaction::put_schedule(const schedule& now, cons
         if (auto inserted = insert_once(c, *st, "schedule", now.id); !inserted) {
             return inserted;
         }
-        auto rec = c.prepare(sql::insert_schedule_record);
-        if (!rec) {
-            return tl::unexpected(rec.error());
+    } else {
+        // When name, flags and creation stay, leave the name and listing indexes alone.
+        const bool same_keys = before->name == now.name && before->enabled == now.enabled &&
+                               before->deleted == now.deleted && before->created_at == now.created_at;
+        auto st = c.prepare(same_keys ? sql::update_schedule_same_keys : sql::update_schedule);
+        if (!st) {
+            return tl::unexpected(st.error());
         }
-        rec->bind(1, now.id).bind(2, *record);
-        return rec->run();
+        st->bind(1, now.id).bind(5, to_us(now.next_run_at)).bind(7, to_us(now.last_run_at));
+        if (!same_keys) {
+            st->bind(2, now.name).bind(3, std::int64_t{now.enabled}).bind(4, std::int64_t{now.deleted});
+            st->bind(6, to_us(now.created_at));
+        }
+        if (auto done = st->run(); !done) {
+            return done;
+        }
+        if (c.changes() == 0) {
+            return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + now.id + "\" does not exist");
+        }
     }
-    // When name, flags and creation stay, leave the name and listing indexes alone.
-    const bool same_keys = before->name == now.name && before->enabled == now.enabled &&
-                           before->deleted == now.deleted && before->created_at == now.created_at;
-    auto st = c.prepare(same_keys ? sql::update_schedule_same_keys : sql::update_schedule);
-    if (!st) {
-        return tl::unexpected(st.error());
-    }
-    st->bind(1, now.id).bind(5, to_us(now.next_run_at)).bind(7, to_us(now.last_run_at));
-    if (!same_keys) {
-        st->bind(2, now.name).bind(3, std::int64_t{now.enabled}).bind(4, std::int64_t{now.deleted});
-        st->bind(6, to_us(now.created_at));
-    }
-    if (auto done = st->run(); !done) {
-        return done;
-    }
-    if (c.changes() == 0) {
-        return fail(errc::storage, "sqlite " + c.path().string() + ": schedule \"" + now.id + "\" does not exist");
-    }
-    auto rec = c.prepare(sql::update_schedule_record);
+    auto rec = c.prepare(before ? sql::update_schedule_record : sql::insert_schedule_record);
     if (!rec) {
         return tl::unexpected(rec.error());
     }
     rec->bind(1, now.id).bind(2, *record);
-    return rec->run();
+    if (auto done = rec->run(); !done) {
+        return done;
+    }
+    if (owner_->schedules.capacity() > 0) {
+        schedules_written_.push_back({now.id, std::move(*record)});
+    }
+    return {};
 }
 
 result<bool> sqlite_backend::transaction::move_next_run_at(std::string_view id, std::optional<time_point> expected,
@@ -703,12 +706,56 @@ result<void> sqlite_backend::transaction::append(const ledger_event& e) {
     return {};
 }
 
+std::vector<std::pair<const sqlite_backend::transaction::written_schedule*, std::uint64_t>>
+sqlite_backend::transaction::written_versions() noexcept {
+    std::vector<std::pair<const written_schedule*, std::uint64_t>> out;
+    try {
+        out.reserve(schedules_written_.size());
+        // Newest first, so that of a schedule written twice only its last record is taken.
+        std::unordered_set<std::string_view> seen;
+        for (auto w = schedules_written_.rbegin(); w != schedules_written_.rend(); ++w) {
+            if (schedules_written_.size() > 1 && !seen.insert(w->id).second) {
+                continue;
+            }
+            auto st = writer().prepare(sql::record_version_of);
+            if (!st) {
+                return {};
+            }
+            st->bind(1, w->id);
+            auto row = st->step();
+            if (!row || !*row) {
+                return {};
+            }
+            out.emplace_back(&*w, static_cast<std::uint64_t>(st->integer(0)));
+        }
+    } catch (...) {  // only memory can run out here; the records are then read when next due
+        return {};
+    }
+    return out;
+}
+
 result<void> sqlite_backend::transaction::commit() {
+    // The versions the triggers gave this transaction's records, while it is still open: once
+    // committed, another process may write the same schedules.
+    auto versions = written_versions();
     if (auto done = writer().execute(sql::commit); !done) {
         return done;  // the destructor rolls back what SQLite kept open
     }
     finished_ = true;
     lock_.unlock();
+    // Committed: the schedules written in full go into the cache at their versions, so the next
+    // due query does not read back a schedule just created or edited. Decoded from the record as
+    // stored (the encoder replaces invalid UTF-8, and a hit must equal a read from the file).
+    // Outside the writer's lock: the cache keeps the newest version when a later commit's
+    // records get there first. Only a shortcut, so a failure here leaves a landed commit landed.
+    try {
+        for (const auto& [written, version] : versions) {
+            if (auto decoded = decode_schedule_record(written->record)) {
+                owner_->schedules.insert(*decoded, version);
+            }
+        }
+    } catch (...) {
+    }
     return {};
 }
 

@@ -58,6 +58,26 @@ void rewrite_record(connection& c, const schedule& s) {
     REQUIRE(st->run().has_value());
 }
 
+/// Rewrites the record of `s` from a connection of its own and puts the version back, which no
+/// writer does: a store that holds the record at that version then serves what it holds, a
+/// store that does not reads the new text. Tells a cached record from one read from the file.
+void rewrite_unversioned(connection& c, const schedule& s) {
+    rewrite_record(c, s);
+    auto st = c.prepare("UPDATE schedules SET record_version = record_version - 1 WHERE id = ?1");
+    REQUIRE(st.has_value());
+    st->bind(1, s.id);
+    REQUIRE(st->run().has_value());
+}
+
+/// A store with a cache and one schedule created through it, sch_a, due at t0.
+struct one_schedule {
+    temp_dir dir;
+    std::filesystem::path file = dir.path() / "w.db";
+    std::unique_ptr<stores::sqlite_store> store = open_with_cache(file, 64);
+    schedule sc = interval_schedule("sch_a", "alpha", t0);
+    one_schedule() { REQUIRE(store->create_schedule(sc).has_value()); }
+};
+
 /// The one schedule the due query returns at t0.
 schedule due_one(stores::sqlite_store& s) {
     auto due = s.due_schedules(t0, 10).value();
@@ -69,12 +89,11 @@ schedule due_one(stores::sqlite_store& s) {
 
 TEST_CASE("sqlite: the due query serves a cached record only at the version it was read at",
           "[store][sqlite][cache]") {
-    temp_dir dir;
-    const auto file = dir.path() / "w.db";
-    auto store = open_with_cache(file, 64);
-    auto sc = interval_schedule("sch_a", "alpha", t0);
-    REQUIRE(store->create_schedule(sc).has_value());
-    CHECK(due_one(*store) == sc);  // read from the file, and cached
+    one_schedule f;
+    const auto& file = f.file;
+    auto& store = f.store;
+    const auto& sc = f.sc;
+    CHECK(due_one(*store) == sc);  // cached when the creation committed
     auto c = connect(file);
     const auto created = record_version(c, "sch_a");
 
@@ -99,8 +118,7 @@ TEST_CASE("sqlite: the due query serves a cached record only at the version it w
         // This is what makes a missed version bump a stale read, and why the triggers bump it.
         auto elsewhere = sc;
         elsewhere.target.workflow_id = "unversioned";
-        rewrite_record(c, elsewhere);
-        REQUIRE(c.execute_script("UPDATE schedules SET record_version = record_version - 1").has_value());
+        rewrite_unversioned(c, elsewhere);
         CHECK(due_one(*store).target.workflow_id == sc.target.workflow_id);
         auto uncached = open_with_cache(file, 0);
         CHECK(due_one(*uncached).target.workflow_id == "unversioned");
@@ -126,6 +144,9 @@ TEST_CASE("sqlite: the due query serves a cached record only at the version it w
         CHECK(due_one(*store).next_run_at == t0 - 1s);
     }
     SECTION("a rolled-back rewrite, then a committed one of the same version number") {
+        // Were the rolled-back record cached, the commit's own record of that version would not
+        // replace it (a cache keeps the first record of a version), and the due query would
+        // serve the record that never was.
         auto never = sc;
         never.target.workflow_id = "never-committed";
         {
@@ -140,5 +161,39 @@ TEST_CASE("sqlite: the due query serves a cached record only at the version it w
         REQUIRE(store->update_schedule(committed).has_value());
         CHECK(record_version(c, "sch_a") == created + 1);
         CHECK(due_one(*store).target.workflow_id == "committed");
+    }
+}
+
+TEST_CASE("sqlite: a committed full write goes into the cache at its version",
+          "[store][sqlite][cache]") {
+    one_schedule f;
+    auto c = connect(f.file);
+    auto elsewhere = f.sc;
+    elsewhere.target.workflow_id = "elsewhere";
+
+    SECTION("a creation is served from the cache before any due query read it") {
+        rewrite_unversioned(c, elsewhere);
+        CHECK(due_one(*f.store) == f.sc);
+    }
+    SECTION("of two writes in one transaction, the last record is kept") {
+        auto first = f.sc;
+        first.target.workflow_id = "first";
+        auto second = f.sc;
+        second.target.workflow_id = "second";
+        auto tx = f.store->backend().begin();
+        REQUIRE(tx.has_value());
+        REQUIRE(tx->put_schedule(first, f.sc).has_value());
+        REQUIRE(tx->put_schedule(second, first).has_value());
+        REQUIRE(tx->commit().has_value());
+        rewrite_unversioned(c, elsewhere);
+        CHECK(due_one(*f.store).target.workflow_id == "second");
+    }
+    SECTION("a store without a cache keeps nothing") {
+        auto uncached = open_with_cache(f.file, 0);
+        auto edited = f.sc;
+        edited.target.workflow_id = "edited";
+        REQUIRE(uncached->update_schedule(edited).has_value());
+        rewrite_unversioned(c, elsewhere);
+        CHECK(due_one(*uncached).target.workflow_id == "elsewhere");
     }
 }

@@ -93,6 +93,9 @@ public:
         }
     }
 
+    /// At most this many records; 0 when the cache keeps none (nothing to offer it then).
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
     [[nodiscard]] std::size_t size() const {
         std::lock_guard lock{mutex_};
         return entries_.size();

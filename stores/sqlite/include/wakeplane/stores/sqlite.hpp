@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <wakeplane/ledger.hpp>
@@ -115,8 +116,18 @@ public:
         };
         std::vector<written_run> written_;
         std::size_t next_written_ = 0;  ///< where append() looks: events follow the writes' order
+        /// The schedules this transaction wrote in full, each with its stored record, in the
+        /// order written: once committed they go into the schedule cache (cache_written_schedules).
+        struct written_schedule {
+            std::string id;
+            std::string record;
+        };
+        std::vector<written_schedule> schedules_written_;
         /// The record of `row` as this transaction wrote it, or null when it did not write that row.
         [[nodiscard]] const std::string* record_as_written(const run& row) noexcept;
+        /// The last record written of each schedule in schedules_written_, with the version the
+        /// triggers gave it, read inside the transaction; empty when a read fails.
+        [[nodiscard]] std::vector<std::pair<const written_schedule*, std::uint64_t>> written_versions() noexcept;
     };
 
     /// Opens (creating and migrating when needed) the database at `options.path`. A file written
