@@ -158,8 +158,43 @@ END;
 /// Events written before keep their whole rows, and both forms are read.
 constexpr std::string_view schema_v6 = "-- the ledger's data form; no table changes\n";
 
+/// Version 7 writes the CHECK on runs.status as two-value lists too (see version 4): its nine-value
+/// list made SQLite build an ephemeral table at every insert of a run and at every change of its
+/// status, about a tenth of an insert's instructions. A CHECK cannot be altered, so the table is
+/// built again (SQLite's twelve-step procedure: foreign keys are off while the old table goes,
+/// and checked before the commit, see migrate()), and its indexes with it.
+constexpr std::string_view schema_v7 = R"sql(
+CREATE TABLE runs_v7 (
+    id             TEXT PRIMARY KEY NOT NULL,
+    schedule_id    TEXT NOT NULL REFERENCES schedules (id),
+    occurrence_key TEXT NOT NULL,
+    attempt        INTEGER NOT NULL,
+    nominal_us     INTEGER NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('pending', 'claimed') OR status IN ('running', 'succeeded')
+                                        OR status IN ('failed', 'retry_scheduled')
+                                        OR status IN ('dead_lettered', 'cancelled') OR status = 'skipped'),
+    eligible_us    INTEGER CHECK ((eligible_us IS NOT NULL) = (status IN ('pending', 'retry_scheduled'))),
+    lease_us       INTEGER CHECK (lease_us IS NULL OR status IN ('claimed', 'running')),
+    created_us     INTEGER NOT NULL,
+    record         TEXT NOT NULL,
+    UNIQUE (nominal_us, occurrence_key, attempt)
+);
+INSERT INTO runs_v7 (id, schedule_id, occurrence_key, attempt, nominal_us, status, eligible_us, lease_us, created_us, record)
+    SELECT id, schedule_id, occurrence_key, attempt, nominal_us, status, eligible_us, lease_us, created_us, record FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v7 RENAME TO runs;
+CREATE INDEX runs_eligible ON runs (eligible_us, id) WHERE eligible_us IS NOT NULL;
+CREATE INDEX runs_lease ON runs (lease_us, id) WHERE lease_us IS NOT NULL;
+CREATE INDEX runs_open ON runs (schedule_id, status)
+    WHERE status IN ('pending', 'claimed') OR status IN ('running', 'retry_scheduled');
+CREATE INDEX runs_by_created ON runs (created_us, id);
+CREATE INDEX runs_by_schedule ON runs (schedule_id, created_us, id);
+CREATE INDEX runs_by_status ON runs (status, created_us, id);
+)sql";
+
 /// migrations[v - 1] brings a file from version v - 1 to v.
-constexpr std::array<std::string_view, 6> migrations{schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
+constexpr std::array<std::string_view, 7> migrations{schema_v1, schema_v2, schema_v3, schema_v4,
+                                                     schema_v5, schema_v6, schema_v7};
 static_assert(migrations.size() == sqlite_schema_version, "one migration per schema version");
 
 /// Refuses a file this build must not touch; returns its schema version otherwise.
@@ -217,6 +252,16 @@ result<bool> apply_next(connection& c, int target) {
         e.message = "migration to schema version " + std::to_string(next) + " failed: " + e.message;
         return tl::unexpected(std::move(e));
     }
+    // Foreign keys are off while migrating (migrate()): what a script left pointing nowhere
+    // would stay so unnoticed.
+    auto dangling = c.query_integer("SELECT count(*) FROM pragma_foreign_key_check");
+    if (!dangling) {
+        return tl::unexpected(dangling.error());
+    }
+    if (*dangling != 0) {
+        return fail(errc::storage, "migration to schema version " + std::to_string(next) + " failed: " +
+                                       std::to_string(*dangling) + " rows would refer to rows that do not exist");
+    }
     if (auto end = c.execute("COMMIT"); !end) {
         return tl::unexpected(end.error());
     }
@@ -234,17 +279,32 @@ result<void> migrate(connection& writer, int target) {
     if (!version) {
         return tl::unexpected(version.error());
     }
-    for (bool done = *version >= target; !done;) {
+    if (*version >= target) {
+        return {};
+    }
+    // Foreign keys off while migrating, as SQLite's procedure for building a table again asks
+    // (version 7): with them on, dropping the old run table first deletes its rows, which the
+    // receipts and dead letters that refer to them forbid. apply_next() checks them before
+    // each commit instead. The pragma does nothing inside a transaction, hence here.
+    if (auto off = writer.execute_script("PRAGMA foreign_keys = OFF"); !off) {
+        return off;
+    }
+    result<void> out;
+    for (bool done = false; !done;) {
         auto step = apply_next(writer, target);
         if (!step) {
             if (writer.in_transaction()) {
                 (void)writer.execute("ROLLBACK");
             }
-            return tl::unexpected(step.error());
+            out = tl::unexpected(step.error());
+            break;
         }
         done = *step;
     }
-    return {};
+    if (auto on = writer.execute_script("PRAGMA foreign_keys = ON"); !on && out) {
+        out = on;
+    }
+    return out;
 }
 
 }  // namespace wakeplane::stores::sqlite_detail

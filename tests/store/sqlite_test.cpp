@@ -371,7 +371,7 @@ TEST_CASE("sqlite: version 6 reads a version 5 ledger's whole rows and keeps a p
         REQUIRE(put->run().has_value());
     }
     auto store = must_open({file});
-    CHECK(store->backend().schema_version().value() == 6);
+    CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
     CHECK(store->read_ledger({}).value() == std::vector{old});
     sc = store->create_schedule(sc).value();
     REQUIRE(store->apply_plan(std::vector{plan_one(sc, "run_1", 1min, t0 + 1s)}, t0 + 1s).value().materialized == 1);
@@ -385,21 +385,80 @@ TEST_CASE("sqlite: version 6 reads a version 5 ledger's whole rows and keeps a p
     CHECK(std::get<run_change>(events[2].payload).row == store->get_run("run_1").value());
 }
 
+TEST_CASE("sqlite: version 7 builds the run table again and keeps its rows, receipts and dead letters",
+          "[store][sqlite][migration]") {
+    namespace sql = stores::sqlite_detail::sql;
+    temp_dir dir;
+    const auto file = file_at_version(dir, 6);
+    auto sc = interval_schedule("sch_a", "alpha", t0);
+    const auto r = pending_run(sc, "run_1", t0, t0);
+    {
+        stores::sqlite_options v6{file};
+        v6.migrate_to = 6;
+        auto old = must_open(v6);
+        sc = old->create_schedule(sc).value();
+        REQUIRE(old->trigger(r).has_value());
+        auto c = connect(file);
+        // Rows that refer to the run: dropping the old table with foreign keys on would refuse.
+        REQUIRE(c.execute_script("INSERT INTO receipts (id, run_id, created_us, record) VALUES ('rcp_1', 'run_1', 0, '{}');"
+                                 "INSERT INTO dead_letters (id, run_id, schedule_id, created_us, record)"
+                                 " VALUES ('dl_1', 'run_1', 'sch_a', 0, '{}')")
+                    .has_value());
+        CHECK(ephemeral_tables(c, sql::insert_run) == 1);  // the nine-value CHECK on status
+    }
+    auto store = must_open({file});
+    CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
+    CHECK(store->get_run("run_1").value() == r);
+    CHECK(store->list_runs({}, {}).value().items == std::vector{r});
+    auto c = connect(file);
+    CHECK(c.query_integer("SELECT count(*) FROM receipts WHERE run_id = 'run_1'").value() == 1);
+    CHECK(c.query_integer("SELECT count(*) FROM dead_letters WHERE run_id = 'run_1'").value() == 1);
+    CHECK(c.query_integer("SELECT count(*) FROM pragma_foreign_key_check").value() == 0);
+    CHECK(c.query_integer("PRAGMA foreign_keys").value() == 1);
+    CHECK(ephemeral_tables(c, sql::insert_run) == 0);
+    CHECK(ephemeral_tables(c, sql::update_run) == 0);
+    CHECK(ephemeral_tables(c, sql::update_run_status) == 0);
+    for (const auto* index : {"runs_eligible", "runs_lease", "runs_open", "runs_by_created", "runs_by_schedule",
+                              "runs_by_status"}) {
+        CAPTURE(index);
+        CHECK_THAT(schema_sql(c, index), Catch::Contains("ON runs "));
+    }
+    CHECK_THAT(query_plan(c, sql::eligible_runs), Catch::Contains("USING INDEX runs_eligible"));
+    CHECK(store->eligible_runs(t0, 10).value() == std::vector{r});
+    // The constraints refuse what they refused: an unknown status, a pending run that is not
+    // eligible, a receipt of a run that does not exist; and take every status there is.
+    const auto insert = [&c](const std::string& id, std::string_view status, std::string_view eligible) {
+        return c.execute_script("INSERT INTO runs (id, schedule_id, occurrence_key, attempt, nominal_us, status,"
+                                " eligible_us, created_us, record) VALUES ('" + id + "', 'sch_a', '" + id + "', 1, 0, '" +
+                                std::string(status) + "', " + std::string(eligible) + ", 0, '{}')");
+    };
+    CHECK_FALSE(insert("run_bad", "bogus", "NULL").has_value());
+    CHECK_FALSE(insert("run_bad", "pending", "NULL").has_value());
+    CHECK_FALSE(c.execute_script("INSERT INTO receipts (id, run_id, created_us, record) VALUES ('rcp_2', 'run_none', 0, '{}')")
+                    .has_value());
+    for (int i = 0; i <= static_cast<int>(run_status::skipped); ++i) {
+        const auto status = to_string(static_cast<run_status>(i));
+        CAPTURE(status);
+        const bool waits = status == "pending" || status == "retry_scheduled";
+        CHECK(insert("run_s" + std::to_string(i), status, waits ? "0" : "NULL").has_value());
+    }
+}
+
 TEST_CASE("sqlite: a file from a newer wakeplane is refused and left alone", "[store][sqlite][migration]") {
     temp_dir dir;
     const auto file = dir.path() / "w.db";
     seeded({file}).reset();
     {
         auto c = connect(file);
-        REQUIRE(c.execute_script("PRAGMA user_version = 7").has_value());
+        REQUIRE(c.execute_script("PRAGMA user_version = 8").has_value());
     }
     auto refused = stores::open_sqlite_store({file});
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == errc::storage);
     CHECK_THAT(refused.error().message,
-               Catch::Contains("database schema version 7 is newer than this wakeplane (6); upgrade wakeplane"));
+               Catch::Contains("database schema version 8 is newer than this wakeplane (7); upgrade wakeplane"));
     auto c = connect(file);
-    CHECK(c.query_integer("PRAGMA user_version").value() == 7);
+    CHECK(c.query_integer("PRAGMA user_version").value() == 8);
     CHECK(ledger_rows(c) == 2);
 }
 
@@ -435,12 +494,12 @@ TEST_CASE("sqlite: the hot queries use their partial indexes, which a run's writ
     CHECK_THAT(query_plan(c, sql::open_runs_of), Catch::Contains("USING INDEX runs_open"));
     CHECK_THAT(query_plan(c, sql::open_runs_brief), Catch::Contains("USING INDEX runs_open"));
     // SQLite evaluates an IN list of three or more constants through an ephemeral table that it
-    // builds at every execution of the statement. The CHECK on status (nine values) still does;
-    // the open-run index's condition (version 4) does not, neither for an insert nor for the old
-    // and new rows of an update.
-    CHECK(ephemeral_tables(c, sql::insert_run) == 1);
-    CHECK(ephemeral_tables(c, sql::update_run) == 1);
-    CHECK(ephemeral_tables(c, sql::update_run_status) == 1);
+    // builds at every execution of the statement. Neither the open-run index's condition
+    // (version 4) nor the CHECK on status (version 7) has one any more, neither for an insert nor
+    // for the old and new rows of an update.
+    CHECK(ephemeral_tables(c, sql::insert_run) == 0);
+    CHECK(ephemeral_tables(c, sql::update_run) == 0);
+    CHECK(ephemeral_tables(c, sql::update_run_status) == 0);
     const auto last = query_plan(c, sql::last_seq);  // a transaction's first append reads one row
     CHECK_THAT(last, Catch::Contains("SEARCH ledger"));
     CHECK_THAT(last, !Catch::Contains("SCAN ledger"));
