@@ -136,7 +136,10 @@ void bm_store_raw_pass(benchmark::State& state) {
 /// does, chunk for chunk. Reports the planner's time as the iteration time, and the raw
 /// insert's time and `planner_vs_raw` (raw time / planner time: the planner's throughput as a
 /// fraction of the raw insert's, the goal being at least 0.5) as counters, and
-/// `first_planner_vs_raw`, the ratio of the first pair alone.
+/// `first_planner_vs_raw`, the ratio of the first pair alone. The turns are not free: each half
+/// runs amid the other's caches and background work, which costs the two stores' halves unequally
+/// (docs/performance.md, fourteenth session), so bm_plan_due and bm_store_raw_insert stay the goal's
+/// own measure.
 template <class Kind>
 void bm_plan_paired(benchmark::State& state) {
     using steady = std::chrono::steady_clock;
