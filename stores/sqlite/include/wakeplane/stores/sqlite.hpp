@@ -117,7 +117,7 @@ public:
         std::vector<written_run> written_;
         std::size_t next_written_ = 0;  ///< where append() looks: events follow the writes' order
         /// The schedules this transaction wrote in full, each with its stored record, in the
-        /// order written: once committed they go into the schedule cache (cache_written_schedules).
+        /// order written: once committed they go into the schedule cache (commit()).
         struct written_schedule {
             std::string id;
             std::string record;
