@@ -706,38 +706,33 @@ result<void> sqlite_backend::transaction::append(const ledger_event& e) {
     return {};
 }
 
-std::vector<std::pair<const sqlite_backend::transaction::written_schedule*, std::uint64_t>>
-sqlite_backend::transaction::written_versions() noexcept {
-    std::vector<std::pair<const written_schedule*, std::uint64_t>> out;
+void sqlite_backend::transaction::read_written_versions() noexcept {
     try {
-        out.reserve(schedules_written_.size());
-        // Newest first, so that of a schedule written twice only its last record is taken.
+        // Newest first, so that of a schedule written twice only its last record gets a version.
         std::unordered_set<std::string_view> seen;
         for (auto w = schedules_written_.rbegin(); w != schedules_written_.rend(); ++w) {
-            if (schedules_written_.size() > 1 && !seen.insert(w->id).second) {
+            if (!seen.insert(w->id).second) {
                 continue;
             }
             auto st = writer().prepare(sql::record_version_of);
             if (!st) {
-                return {};
+                return;
             }
             st->bind(1, w->id);
             auto row = st->step();
             if (!row || !*row) {
-                return {};
+                return;
             }
-            out.emplace_back(&*w, static_cast<std::uint64_t>(st->integer(0)));
+            w->version = static_cast<std::uint64_t>(st->integer(0));
         }
     } catch (...) {  // only memory can run out here; the records are then read when next due
-        return {};
     }
-    return out;
 }
 
 result<void> sqlite_backend::transaction::commit() {
     // The versions the triggers gave this transaction's records, while it is still open: once
     // committed, another process may write the same schedules.
-    auto versions = written_versions();
+    read_written_versions();
     if (auto done = writer().execute(sql::commit); !done) {
         return done;  // the destructor rolls back what SQLite kept open
     }
@@ -749,9 +744,12 @@ result<void> sqlite_backend::transaction::commit() {
     // Outside the writer's lock: the cache keeps the newest version when a later commit's
     // records get there first. Only a shortcut, so a failure here leaves a landed commit landed.
     try {
-        for (const auto& [written, version] : versions) {
-            if (auto decoded = decode_schedule_record(written->record)) {
-                owner_->schedules.insert(*decoded, version);
+        for (const auto& written : schedules_written_) {
+            if (written.version == 0) {
+                continue;
+            }
+            if (auto decoded = decode_schedule_record(written.record)) {
+                owner_->schedules.insert(*decoded, written.version);
             }
         }
     } catch (...) {

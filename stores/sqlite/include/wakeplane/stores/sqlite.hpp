@@ -11,7 +11,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <wakeplane/ledger.hpp>
@@ -121,13 +120,16 @@ public:
         struct written_schedule {
             std::string id;
             std::string record;
+            /// The version the triggers gave the record, read before the commit for the last
+            /// write of each schedule; 0 (which the cache never keeps) for the others.
+            std::uint64_t version = 0;
         };
         std::vector<written_schedule> schedules_written_;
         /// The record of `row` as this transaction wrote it, or null when it did not write that row.
         [[nodiscard]] const std::string* record_as_written(const run& row) noexcept;
-        /// The last record written of each schedule in schedules_written_, with the version the
-        /// triggers gave it, read inside the transaction; empty when a read fails.
-        [[nodiscard]] std::vector<std::pair<const written_schedule*, std::uint64_t>> written_versions() noexcept;
+        /// Sets the version of the last record written of each schedule in schedules_written_,
+        /// read inside the transaction. Stops at the first failure: what has no version is not cached.
+        void read_written_versions() noexcept;
     };
 
     /// Opens (creating and migrating when needed) the database at `options.path`. A file written
