@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
+#include <optional>
 #include <exception>
 #include <string>
 #include <system_error>
@@ -690,11 +691,11 @@ rocksdb::Options database_options(const rocksdb_options& o) {
     options.max_bytes_for_level_base = 32 << 20;
     options.target_file_size_base = 8 << 20;
     // A commit inserts its keys in key order (sorted_writes), but between two keys of one table
-    // lie the keys earlier commits put there (a schedule's older runs, for one). The memtable's
-    // own insert position is reused only when nothing lies between, and otherwise the skip list
-    // is searched from its top. With a hint per table (the key's tag) the search starts from
-    // the table's previous insert and climbs only as far as the gap needs: dispatch went from
-    // 13.6-14.1k to 14.5-15.6k runs/s, a planner pass at 1,000 due from 26.5-27.5 to 23-25 ms.
+    // lie the keys earlier commits put there (a schedule's older runs, for one). With a hint per
+    // table (the key's tag) a memtable insert starts from the table's previous insert rather than
+    // from the list's last one. Measured in instructions (callgrind, 5,000 rows or schedules), the
+    // raw run insert's DB::Write costs a tenth less with it (255 M against 282 M), a planner
+    // pass's 2 % more (444 M against 436 M): kept for the inserts that write a run's keys alone.
     options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
     options.table_properties_collector_factories.emplace_back(
         rocksdb::NewCompactOnDeletionCollectorFactory(128, 32));
@@ -744,7 +745,8 @@ constexpr read_back read_back_of(char key_tag) noexcept {
 }
 
 /// Writes kept in one buffer and put in key order at commit (the last write of a key wins): the
-/// transaction's writes of keys it never reads back, joined at commit by its point writes.
+/// transaction's writes in the order made, of keys it never reads back and (logged here as
+/// well) of keys it reads back one at a time; only the scanned keys are kept elsewhere.
 class blind_writes {
 public:
     void put(std::string_view k, std::string_view v) { add(k, v, false); }
@@ -763,11 +765,26 @@ public:
     };
 
     /// Calls `f(write)` for the last write of each key, in key order.
+    ///
+    /// Most tables receive their keys in order already: a pass writes its runs in the order
+    /// their ids were made, its events in sequence order, its listing keys by creation time. One
+    /// sort of every write (a planner chunk makes about 13,000) cost an eighth of a pass; the
+    /// writes are grouped by table instead (a stable counting sort on the tag byte), and only
+    /// a group out of order is sorted, which in a pass is the due index (each schedule leaves
+    /// one due key and enters another) and whatever follows the due scan's order.
     template <class F>
     void for_each_sorted(F&& f) {
-        // Stable: among writes of one key, the last made stays last.
-        std::stable_sort(entries_.begin(), entries_.end(),
-                         [this](const entry& a, const entry& b) { return key_of(a) < key_of(b); });
+        group_by_tag();
+        const auto less = [this](const entry& a, const entry& b) { return key_of(a) < key_of(b); };
+        for (auto first = entries_.begin(); first != entries_.end();) {
+            const char table = key_of(*first).front();
+            const auto last = std::find_if(first, entries_.end(),
+                                           [&](const entry& e) { return key_of(e).front() != table; });
+            if (!std::is_sorted(first, last, less)) {
+                std::stable_sort(first, last, less);  // stable: of two writes of a key, the last stays last
+            }
+            first = last;
+        }
         for (std::size_t i = 0; i < entries_.size(); ++i) {
             if (i + 1 < entries_.size() && key_of(entries_[i + 1]) == key_of(entries_[i])) {
                 continue;  // a later write of the same key follows
@@ -780,7 +797,7 @@ public:
 private:
     struct entry {
         std::size_t at;  ///< where the key starts in bytes_, its value right after it
-        std::uint32_t key_size;
+        std::uint32_t key_size;  ///< at least 1: every key starts with its tag
         std::uint32_t value_size;
         bool erase;
     };
@@ -794,8 +811,25 @@ private:
         return std::string_view{bytes_}.substr(e.at, e.key_size);
     }
 
+    /// Orders the entries by their first byte, keeping the order of writes within each.
+    void group_by_tag() {
+        std::array<std::size_t, 257> start{};
+        for (const entry& e : entries_) {
+            ++start[static_cast<unsigned char>(bytes_[e.at]) + 1];
+        }
+        for (std::size_t b = 1; b < start.size(); ++b) {
+            start[b] += start[b - 1];
+        }
+        grouped_.resize(entries_.size());
+        for (const entry& e : entries_) {
+            grouped_[start[static_cast<unsigned char>(bytes_[e.at])]++] = e;
+        }
+        entries_.swap(grouped_);
+    }
+
     std::string bytes_;
     std::vector<entry> entries_;
+    std::vector<entry> grouped_;  ///< group_by_tag's scratch, kept for its capacity
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -845,7 +879,7 @@ struct rocksdb_backend::impl {
     /// A hash map answers those reads for a fraction of what the indexed batch's skip list costs
     /// (two searches per write, one per read); only scanned keys need its order.
     std::unordered_map<std::string, std::optional<std::string>> point_writes;
-    blind_writes blind;                ///< the open transaction's writes of keys never read back
+    blind_writes blind;                ///< the open transaction's writes but the scanned ones, in order
     rocksdb::WriteBatch commit_batch;  ///< what commit() writes: see sorted_writes()
     std::string key;
     rocksdb::PinnableSlice value;
@@ -1242,6 +1276,7 @@ struct rocksdb_backend::impl {
             return {};
         case read_back::point:
             point_writes.insert_or_assign(std::string(k), std::optional<std::string>{std::in_place, v});
+            blind.put(k, v);  // for the commit, in the order made (the map answers reads)
             return {};
         case read_back::scan:
             break;
@@ -1257,6 +1292,7 @@ struct rocksdb_backend::impl {
             return {};
         case read_back::point:
             point_writes.insert_or_assign(std::string(k), std::nullopt);
+            blind.erase(k);
             return {};
         case read_back::scan:
             break;
@@ -1292,23 +1328,13 @@ struct rocksdb_backend::impl {
     }
 
     /// The open transaction's writes as the batch to commit: the last write of each key only, in
-    /// key order, the indexed (scanned) writes merged with the point and blind ones (their tags
-    /// never overlap). In the
-    /// order made, a batch interleaves keys of all the tables (and writes a run row once for its
-    /// claim and again for its start); inserting that into the memtable made the skip list search
-    /// from its top for almost every key. In key order, each insert starts where the previous
-    /// one ended.
+    /// key order, the indexed (scanned) writes merged with the others (their tags never
+    /// overlap). Order is not needed for correctness, but a batch in the order made interleaves
+    /// keys of all the tables (and writes a run row once for its claim and again for its start),
+    /// and its memtable inserts cost over a third more: in key order each insert's search follows
+    /// the path of the one before, which is still in the caches (docs/storage-rocksdb.md).
     result<rocksdb::WriteBatch*> sorted_writes() {
         commit_batch.Clear();
-        // Sorted with the blind writes below; the map stays, so that the transaction still reads
-        // its own writes should the write fail (reset_working_state clears it).
-        for (const auto& [k, v] : point_writes) {
-            if (v) {
-                blind.put(k, *v);
-            } else {
-                blind.erase(k);
-            }
-        }
         std::unique_ptr<rocksdb::WBWIIterator> it{batch.NewIterator()};
         it->SeekToFirst();
         rocksdb::Status st;
@@ -1318,10 +1344,20 @@ struct rocksdb_backend::impl {
                 st = erase ? commit_batch.Delete(family, to_slice(k)) : commit_batch.Put(family, to_slice(k), to_slice(v));
             }
         };
+        // The indexed write the merge is at, read once per position: most blind writes are
+        // compared with the same one (a pass indexes one key per run, against a dozen others).
+        std::optional<rocksdb::WriteEntry> next_indexed;
+        const auto read_indexed = [&] {
+            next_indexed.reset();
+            if (it->Valid()) {
+                next_indexed = it->Entry();
+            }
+        };
+        read_indexed();
         // Puts the indexed writes whose keys sort before `bound` ("" = all that are left).
         auto indexed_before = [&](std::optional<std::string_view> bound) -> result<void> {
-            for (; it->Valid() && (!bound || to_view(it->Entry().key) < *bound); it->Next()) {
-                const rocksdb::WriteEntry e = it->Entry();
+            for (; next_indexed && (!bound || to_view(next_indexed->key) < *bound); it->Next(), read_indexed()) {
+                const rocksdb::WriteEntry& e = *next_indexed;
                 if (e.type != rocksdb::kPutRecord && e.type != rocksdb::kDeleteRecord) {
                     return fail(errc::storage, "rocksdb store: commit: a write of unexpected type " +
                                                    std::to_string(e.type));  // the store writes puts and deletes only
