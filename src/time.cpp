@@ -9,40 +9,43 @@
 namespace wakeplane {
 namespace {
 
-/// Appends `v` as exactly `width` decimal digits (v is in range: callers format calendar fields).
-void append_digits(std::string& out, long long v, int width) {
-    char buf[8];
+/// Writes `v` as exactly `width` decimal digits at `p` and returns the end (v is in range:
+/// callers format calendar fields).
+char* put_digits(char* p, long long v, int width) {
     for (int k = width - 1; k >= 0; --k) {
-        buf[k] = static_cast<char>('0' + v % 10);
+        p[k] = static_cast<char>('0' + v % 10);
         v /= 10;
     }
-    out.append(buf, static_cast<std::size_t>(width));
+    return p + width;
 }
 
-/// Writes `YYYY-MM-DDTHH:MM:SS` for the whole seconds of `t` into `out`. Stores format several
-/// instants per record they write, so this avoids printf and temporary strings.
-void append_seconds(std::string& out, time_point t) {
+/// Room for any instant formatted by put_seconds and put_rfc3339: a year of up to 11 characters
+/// (printf's spelling of the int range), the rest of the date and time, a fraction and the 'Z'.
+using instant_buffer = std::array<char, 48>;
+
+/// Writes `YYYY-MM-DDTHH:MM:SS` for the whole seconds of `t` at `p` and returns the end. Stores
+/// format several instants per record they write: this fills a buffer that the caller appends
+/// once, without printf or temporary strings.
+char* put_seconds(char* p, time_point t) {
     const auto day = std::chrono::floor<date::days>(t);
     const date::year_month_day ymd{day};
     const date::hh_mm_ss<duration> tod{t - day};
     const int year = int(ymd.year());
     if (year < 0 || year > 9999) {  // outside RFC 3339's four digits: keep printf's spelling
-        std::array<char, 16> buf{};
-        const int n = std::snprintf(buf.data(), buf.size(), "%04d", year);
-        out.append(buf.data(), static_cast<std::size_t>(n));
+        p += std::snprintf(p, 16, "%04d", year);
     } else {
-        append_digits(out, year, 4);
+        p = put_digits(p, year, 4);
     }
-    out += '-';
-    append_digits(out, unsigned(ymd.month()), 2);
-    out += '-';
-    append_digits(out, unsigned(ymd.day()), 2);
-    out += 'T';
-    append_digits(out, tod.hours().count(), 2);
-    out += ':';
-    append_digits(out, tod.minutes().count(), 2);
-    out += ':';
-    append_digits(out, tod.seconds().count(), 2);
+    *p++ = '-';
+    p = put_digits(p, unsigned(ymd.month()), 2);
+    *p++ = '-';
+    p = put_digits(p, unsigned(ymd.day()), 2);
+    *p++ = 'T';
+    p = put_digits(p, tod.hours().count(), 2);
+    *p++ = ':';
+    p = put_digits(p, tod.minutes().count(), 2);
+    *p++ = ':';
+    return put_digits(p, tod.seconds().count(), 2);
 }
 
 /// A tiny cursor over the text being parsed; every accessor is bounds-checked.
@@ -181,7 +184,8 @@ result<time_point> parse_timestamp(std::string_view text, parse_options opt) {
 }  // namespace
 
 void append_rfc3339(std::string& out, time_point t) {
-    append_seconds(out, t);
+    instant_buffer buf;
+    char* p = put_seconds(buf.data(), t);
     auto frac = (t - std::chrono::floor<std::chrono::seconds>(t)).count();
     if (frac != 0) {
         int width = 6;  // microseconds, trailing zeros dropped
@@ -189,10 +193,11 @@ void append_rfc3339(std::string& out, time_point t) {
             frac /= 10;
             --width;
         }
-        out += '.';
-        append_digits(out, frac, width);
+        *p++ = '.';
+        p = put_digits(p, frac, width);
     }
-    out += 'Z';
+    *p++ = 'Z';
+    out.append(buf.data(), p);
 }
 
 std::string format_rfc3339(time_point t) {
@@ -203,10 +208,10 @@ std::string format_rfc3339(time_point t) {
 }
 
 std::string format_rfc3339_seconds(time_point t) {
-    std::string out;
-    append_seconds(out, std::chrono::floor<std::chrono::seconds>(t));
-    out += 'Z';
-    return out;
+    instant_buffer buf;
+    char* p = put_seconds(buf.data(), std::chrono::floor<std::chrono::seconds>(t));
+    *p++ = 'Z';
+    return std::string(buf.data(), p);
 }
 
 result<time_point> parse_rfc3339(std::string_view text) { return parse_timestamp(text, {}); }

@@ -1,6 +1,8 @@
 #include <wakeplane/ledger.hpp>
 
 #include <functional>
+#include <limits>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -199,6 +201,25 @@ TEST_CASE("record strings escape what JSON requires", "[records]") {
     const auto text = encode_receipt_record(rc);
     CHECK(text.find(R"("body":"q\"b\\n\n\t\u0001)") != std::string::npos);
     CHECK(decode_receipt_record(text).value() == rc);
+}
+
+TEST_CASE("member names that are data are escaped, integers are written whole", "[records]") {
+    // Header names are the one place a member name comes from the user: written as any string.
+    auto s = interval_schedule("sch_a", "alpha", at("2026-03-12T10:00:00Z"));
+    s.target.headers = {{"X-\"q\"\\", "1"}, {std::string("ctl\x01", 4), "2"}};
+    const auto text = encode_schedule_record(s);
+    CHECK(text.find(R"("X-\"q\"\\":"1")") != std::string::npos);
+    CHECK(text.find(R"("ctl\u0001":"2")") != std::string::npos);
+    CHECK(decode_schedule_record(text).value() == s);
+
+    auto r = pending_run(s, "run_1", at("2026-03-12T10:01:00Z"), at("2026-03-12T10:01:00Z"));
+    for (const std::int64_t v : {std::int64_t{0}, std::int64_t{-1}, std::numeric_limits<std::int64_t>::min(),
+                                 std::numeric_limits<std::int64_t>::max()}) {
+        r.fencing_token = v;
+        const auto record = encode_run_record(r);
+        CHECK(record.find("\"fencing_token\":" + std::to_string(v) + ",") != std::string::npos);
+        CHECK(decode_run_record(record).value() == r);
+    }
 }
 
 TEST_CASE("corrupt records are reported, never guessed", "[records]") {

@@ -1,6 +1,7 @@
 #include <wakeplane/time.hpp>
 
 #include <catch2/catch.hpp>
+#include <date/date.h>
 
 using namespace wakeplane;
 using namespace std::chrono_literals;
@@ -16,6 +17,16 @@ TEST_CASE("format_rfc3339 trims the fraction and always writes Z", "[time]") {
     CHECK(format_rfc3339(at("2026-03-12T10:00:00.120000Z")) == "2026-03-12T10:00:00.12Z");
     CHECK(format_rfc3339(time_point{}) == "1970-01-01T00:00:00Z");
     CHECK(format_rfc3339(time_point{} - 1s) == "1969-12-31T23:59:59Z");
+}
+
+TEST_CASE("format_rfc3339 keeps printf's spelling of a year outside four digits", "[time]") {
+    using namespace date;
+    const auto day = [](year_month_day d) { return time_point{sys_days{d}.time_since_epoch()}; };
+    CHECK(format_rfc3339(day(year{0} / 1 / 1)) == "0000-01-01T00:00:00Z");
+    CHECK(format_rfc3339(day(year{9999} / 12 / 31) + 86399s + 999999us) == "9999-12-31T23:59:59.999999Z");
+    CHECK(format_rfc3339(day(year{10000} / 1 / 1) + 1s) == "10000-01-01T00:00:01Z");
+    CHECK(format_rfc3339(day(year{-1} / 12 / 31)) == "-001-12-31T00:00:00Z");
+    CHECK(format_rfc3339_seconds(day(year{-32767} / 1 / 1) + 500ms) == "-32767-01-01T00:00:00Z");
 }
 
 TEST_CASE("format_rfc3339_seconds truncates", "[time]") {
