@@ -139,7 +139,8 @@ void bm_store_raw_pass(benchmark::State& state) {
 /// `first_planner_vs_raw`, the ratio of the first pair alone. The turns are not free: each half
 /// runs amid the other's caches and background work, which costs the two stores' halves unequally
 /// (docs/performance.md, fourteenth session), so bm_plan_due and bm_store_raw_insert stay the goal's
-/// own measure.
+/// own measure, run with --benchmark_enable_random_interleaving and repetitions so that the
+/// machine's drift falls on both (fifteenth session).
 template <class Kind>
 void bm_plan_paired(benchmark::State& state) {
     using steady = std::chrono::steady_clock;
