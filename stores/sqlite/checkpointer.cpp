@@ -5,8 +5,8 @@
 
 namespace wakeplane::stores::sqlite_detail {
 
-checkpointer::checkpointer(connection own, int threshold)
-    : own_(std::move(own)), threshold_(threshold), thread_([this] { loop(); }) {}
+checkpointer::checkpointer(connection own, int threshold, int limit)
+    : own_(std::move(own)), threshold_(threshold), limit_(limit), thread_([this] { loop(); }) {}
 
 checkpointer::~checkpointer() {
     {
@@ -17,23 +17,36 @@ checkpointer::~checkpointer() {
     thread_.join();
 }
 
-void checkpointer::wal_grew(int pages) noexcept {
+bool checkpointer::wal_grew(int pages) noexcept {
     if (pages < threshold_) {
-        return;
+        return false;
     }
-    {
-        std::lock_guard lock{mutex_};
-        if (wanted_) {
-            return;  // one is asked for already: it will copy these frames too
-        }
-        wanted_ = true;
+    std::unique_lock lock{mutex_};
+    if (limit_ > 0 && pages >= limit_) {
+        // The writer copies the rest itself; a checkpoint asked for and not begun would only
+        // find the lock taken.
+        idle_.wait(lock, [&] { return !running_; });
+        wanted_ = false;
+        ++writer_checkpoints_;
+        return true;
     }
+    if (wanted_) {
+        return false;  // one is asked for already: it will copy these frames too
+    }
+    wanted_ = true;
+    lock.unlock();
     wake_.notify_one();
+    return false;
 }
 
 std::uint64_t checkpointer::checkpoints() const {
     std::lock_guard lock{mutex_};
     return checkpoints_;
+}
+
+std::uint64_t checkpointer::writer_checkpoints() const {
+    std::lock_guard lock{mutex_};
+    return writer_checkpoints_;
 }
 
 void checkpointer::loop() {
@@ -44,12 +57,15 @@ void checkpointer::loop() {
             return;  // closing the last connection checkpoints what is left
         }
         wanted_ = false;
+        running_ = true;
         lock.unlock();
         // A failure (the disk, a lock held by another process) leaves the frames in the WAL,
         // where they are as durable; the next commit past the threshold asks again.
         (void)own_.checkpoint_passive();
         lock.lock();
+        running_ = false;
         ++checkpoints_;
+        idle_.notify_all();
     }
 }
 

@@ -224,8 +224,15 @@ void connection::hand_checkpoints_to(wal_listener* listener) noexcept {
     // A WAL hook replaces the automatic checkpoint, which is itself a WAL hook.
     sqlite3_wal_hook(
         db_,
-        [](void* arg, sqlite3*, const char*, int pages) {
-            static_cast<wal_listener*>(arg)->wal_grew(pages);
+        [](void* arg, sqlite3* db, const char* name, int pages) {
+            if (static_cast<wal_listener*>(arg)->wal_grew(pages)) {
+                // No other writer adds frames meanwhile, so this copies them all (unless a
+                // reader's snapshot holds some back) and the next write transaction starts the
+                // WAL over. A failure leaves the frames where they are as durable; the next
+                // commit tries again. SQLite's own automatic checkpoint is a WAL hook that
+                // checkpoints the same way.
+                (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+            }
             return SQLITE_OK;
         },
         listener);

@@ -34,8 +34,9 @@ enum class connection_role { writer, reader, checkpointer };
 /// Told the WAL's size after each commit of a connection that hands its checkpoints to it.
 class wal_listener {
 public:
-    /// Called on the committing thread, with the connection's lock held: must be quick.
-    virtual void wal_grew(int pages) noexcept = 0;
+    /// Called on the committing thread, with the connection's lock held, after each commit.
+    /// True: the connection runs a passive checkpoint itself, now (the WAL is at its limit).
+    virtual bool wal_grew(int pages) noexcept = 0;
 
 protected:
     ~wal_listener() = default;

@@ -769,6 +769,17 @@ result<sqlite_backend> sqlite_backend::open(const sqlite_options& options) {
         // SQLite would open a private temporary database, invisible to the read connections.
         return fail(errc::bad_request, "sqlite_options::path is empty");
     }
+    if (options.checkpoint_pages < 0) {
+        return fail(errc::bad_request, "sqlite_options::checkpoint_pages is negative (" +
+                                           std::to_string(options.checkpoint_pages) + ")");
+    }
+    if (options.wal_limit_pages < 0 ||
+        (options.wal_limit_pages > 0 && options.wal_limit_pages < options.checkpoint_pages)) {
+        return fail(errc::bad_request, "sqlite_options::wal_limit_pages (" +
+                                           std::to_string(options.wal_limit_pages) +
+                                           ") must be 0 or at least checkpoint_pages (" +
+                                           std::to_string(options.checkpoint_pages) + ")");
+    }
     if (sqlite3_threadsafe() == 0) {
         return fail(errc::storage, "the SQLite library was built without thread support");
     }
@@ -785,7 +796,8 @@ result<sqlite_backend> sqlite_backend::open(const sqlite_options& options) {
         if (!own) {
             return tl::unexpected(own.error());
         }
-        state->checkpoints = std::make_unique<checkpointer>(std::move(*own), options.checkpoint_pages);
+        state->checkpoints = std::make_unique<checkpointer>(std::move(*own), options.checkpoint_pages,
+                                                           options.wal_limit_pages);
         state->writer.hand_checkpoints_to(state->checkpoints.get());
     }
     return sqlite_backend{std::move(state)};
@@ -793,6 +805,10 @@ result<sqlite_backend> sqlite_backend::open(const sqlite_options& options) {
 
 std::uint64_t sqlite_backend::background_checkpoints() const {
     return impl_->checkpoints ? impl_->checkpoints->checkpoints() : 0;
+}
+
+std::uint64_t sqlite_backend::writer_checkpoints() const {
+    return impl_->checkpoints ? impl_->checkpoints->writer_checkpoints() : 0;
 }
 
 result<sqlite_backend::transaction> sqlite_backend::begin() {

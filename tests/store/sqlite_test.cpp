@@ -733,6 +733,79 @@ TEST_CASE("sqlite: a background checkpointer copies the WAL into the database fi
     }
 }
 
+/// The WAL file's length in frames (a 32-byte header, then frames of a 24-byte header and a page).
+std::uintmax_t wal_frames(const std::filesystem::path& db) {
+    const auto bytes = std::filesystem::file_size(db.string() + "-wal");
+    return bytes <= 32 ? 0 : (bytes - 32) / (24 + 4096);
+}
+
+TEST_CASE("sqlite: at wal_limit_pages a commit checkpoints, and the WAL starts over", "[store][sqlite][checkpoint]") {
+    temp_dir dir;
+    stores::sqlite_options o{dir.path() / "w.db"};
+    // Every commit writes a run with its seven index entries and a ledger event with two: some
+    // ten pages. The WAL, never longer than the limit plus one commit, stays under twice it.
+    const auto bounded = [&](stores::sqlite_store& store, const schedule& sched, int commits) {
+        std::uintmax_t longest = 0;
+        for (int i = 0; i < commits; ++i) {
+            REQUIRE(store.trigger(pending_run(sched, "run_w" + std::to_string(i), t0 + std::chrono::seconds{i + 1}, t0))
+                        .has_value());
+            longest = std::max(longest, wal_frames(o.path));
+        }
+        INFO("longest WAL: " << longest << " frames");
+        CHECK(longest < 2 * static_cast<std::uintmax_t>(o.wal_limit_pages));
+    };
+    SECTION("the limit alone: the thread is never woken, the commits copy the WAL themselves") {
+        o.checkpoint_pages = 64;
+        o.wal_limit_pages = 64;
+        auto store = seeded(o);
+        bounded(*store, store->get_schedule("sch_a").value().value(), 300);
+        CHECK(store->backend().writer_checkpoints() >= 10);
+        CHECK(store->backend().background_checkpoints() == 0);
+        store.reset();
+        CHECK(must_open(o)->counts(t0).value().runs == 301);
+    }
+    SECTION("beside the background thread, which copies what it can first") {
+        o.checkpoint_pages = 16;
+        o.wal_limit_pages = 128;
+        auto store = seeded(o);
+        bounded(*store, store->get_schedule("sch_a").value().value(), 300);
+        store.reset();
+        CHECK(must_open(o)->counts(t0).value().runs == 301);
+    }
+}
+
+TEST_CASE("sqlite: checkpoint settings out of range are refused, naming the setting", "[store][sqlite][checkpoint]") {
+    temp_dir dir;
+    stores::sqlite_options o{dir.path() / "r.db"};
+    const auto refused = [&](std::string_view setting) {
+        auto s = stores::open_sqlite_store(o);
+        REQUIRE_FALSE(s.has_value());
+        CHECK(s.error().code == errc::bad_request);
+        CHECK_THAT(s.error().message, Catch::Contains(std::string{setting}));
+        CHECK_FALSE(std::filesystem::exists(o.path));  // refused before anything is created
+    };
+    SECTION("a negative checkpoint_pages") {
+        o.checkpoint_pages = -1;
+        refused("checkpoint_pages");
+    }
+    SECTION("a negative wal_limit_pages") {
+        o.wal_limit_pages = -5;
+        refused("wal_limit_pages");
+    }
+    SECTION("a wal_limit_pages below checkpoint_pages") {
+        o.checkpoint_pages = 500;
+        o.wal_limit_pages = 499;
+        refused("wal_limit_pages");
+    }
+    SECTION("0 turns the limit off; with checkpoint_pages 0 the limit is not used") {
+        o.wal_limit_pages = 0;
+        CHECK(stores::open_sqlite_store(o).has_value());
+        o.checkpoint_pages = 0;
+        o.wal_limit_pages = 10;
+        CHECK(stores::open_sqlite_store(o).has_value());
+    }
+}
+
 TEST_CASE("sqlite: a ledger replayed into an empty SQLite file rebuilds the same rows", "[store][sqlite][replay]") {
     temp_dir dir;
     auto source = seeded({dir.path() / "source.db"});

@@ -39,6 +39,11 @@ struct sqlite_options {
     /// file, so that commits never do (docs/storage-sqlite.md). 0: SQLite's own automatic
     /// checkpoint, on the committing thread, at 1,000 pages.
     int checkpoint_pages = 1000;
+    /// WAL size, in pages, at which a commit also checkpoints, on the committing thread, what the
+    /// background thread has not copied yet. Writes without pause keep that thread a commit
+    /// behind, and the WAL would grow without bound (docs/storage-sqlite.md). 0: no limit.
+    /// Otherwise at least checkpoint_pages; unused when that is 0.
+    int wal_limit_pages = 10000;
     /// Decoded schedule records kept for the planner's due query, about 1 KiB each (64 MiB at
     /// the default); 0 keeps none. See "The schedule cache" in docs/storage-sqlite.md.
     std::size_t schedule_cache_entries = 65536;
@@ -172,6 +177,9 @@ public:
     /// Checkpoints the background checkpointer has run so far (sqlite_options::checkpoint_pages;
     /// always 0 without one).
     [[nodiscard]] std::uint64_t background_checkpoints() const;
+    /// Commits that also checkpointed, the WAL at sqlite_options::wal_limit_pages: how often
+    /// writes outran the background checkpointer.
+    [[nodiscard]] std::uint64_t writer_checkpoints() const;
     /// Every count from one consistent snapshot.
     result<store_counts> counts(time_point now);
 
