@@ -12,6 +12,25 @@ namespace wakeplane::stores::sqlite_detail {
 
 namespace {
 
+/// The ledger's guards, which version 1 creates with the table and version 8 creates again with
+/// the table it builds, the refusal of an overwrite resolving as `resolution` (ABORT, then FAIL).
+/// Version 1's text is exactly what it was when these were written out in its script.
+#define WAKEPLANE_LEDGER_GUARDS(resolution)                                                  \
+    "CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger\n"                              \
+    "BEGIN\n"                                                                                \
+    "    SELECT RAISE(ABORT, 'ledger is append-only');\n"                                    \
+    "END;\n"                                                                                 \
+    "CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger\n"                              \
+    "BEGIN\n"                                                                                \
+    "    SELECT RAISE(ABORT, 'ledger is append-only');\n"                                    \
+    "END;\n"                                                                                 \
+    "-- INSERT OR REPLACE removes the row it replaces without firing delete triggers.\n"     \
+    "CREATE TRIGGER ledger_no_overwrite BEFORE INSERT ON ledger\n"                           \
+    "WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq)\n"                               \
+    "BEGIN\n"                                                                                \
+    "    SELECT RAISE(" resolution ", 'ledger is append-only');\n"                           \
+    "END;\n"
+
 /// Version 1: the tables, the indexes the planner and dispatcher query on every pass, and the
 /// triggers that make the ledger append-only in fact (DECISIONS 21).
 constexpr std::string_view schema_v1 = R"sql(
@@ -73,21 +92,7 @@ CREATE TABLE ledger (
     attempt        INTEGER,
     data           TEXT NOT NULL
 );
-CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
-BEGIN
-    SELECT RAISE(ABORT, 'ledger is append-only');
-END;
-CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
-BEGIN
-    SELECT RAISE(ABORT, 'ledger is append-only');
-END;
--- INSERT OR REPLACE removes the row it replaces without firing delete triggers.
-CREATE TRIGGER ledger_no_overwrite BEFORE INSERT ON ledger
-WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq)
-BEGIN
-    SELECT RAISE(ABORT, 'ledger is append-only');
-END;
-)sql";
+)sql" WAKEPLANE_LEDGER_GUARDS("ABORT");
 
 /// Version 2: the indexes of the listings (newest first by (created, id), optionally filtered)
 /// and of the ledger filters, so a page costs its size, not the table's.
@@ -193,9 +198,41 @@ CREATE INDEX runs_by_schedule ON runs (schedule_id, created_us, id);
 CREATE INDEX runs_by_status ON runs (status, created_us, id);
 )sql";
 
+/// Version 8 builds the ledger table again so that an append needs no statement journal. A
+/// statement that may abort half-way (a constraint with SQLite's default resolution, ABORT, or a
+/// trigger's RAISE(ABORT)) and may write more than once (any statement a trigger fires on) opens
+/// a savepoint and copies every page it touches into a statement journal first: for an append,
+/// the ledger's last page and its two index pages. With FAIL as the resolution of every
+/// constraint and of the overwrite trigger, nothing can abort half-way: a single-row INSERT checks
+/// its constraints and runs its trigger before it writes anything, so there is nothing to undo.
+/// An append costs 4,200 fewer instructions (callgrind, a planner pass of 2,000: 57.8M -> 49.4M in
+/// its appends). The updates and deletes keep RAISE(ABORT): nothing writes them. The guard against
+/// INSERT OR REPLACE still refuses before a row is replaced; with FAIL, the rows a multi-row
+/// INSERT appended before the refused one stay, which appends nothing but new sequence numbers.
+constexpr std::string_view schema_v8 = R"sql(
+CREATE TABLE ledger_v8 (
+    seq            INTEGER PRIMARY KEY ON CONFLICT FAIL NOT NULL ON CONFLICT FAIL,
+    at_us          INTEGER NOT NULL ON CONFLICT FAIL,
+    kind           TEXT NOT NULL ON CONFLICT FAIL,
+    schedule_id    TEXT NOT NULL ON CONFLICT FAIL,
+    run_id         TEXT,
+    occurrence_key TEXT,
+    attempt        INTEGER,
+    data           TEXT NOT NULL ON CONFLICT FAIL
+);
+INSERT INTO ledger_v8 (seq, at_us, kind, schedule_id, run_id, occurrence_key, attempt, data)
+    SELECT seq, at_us, kind, schedule_id, run_id, occurrence_key, attempt, data FROM ledger;
+DROP TABLE ledger;
+ALTER TABLE ledger_v8 RENAME TO ledger;
+CREATE INDEX ledger_by_schedule ON ledger (schedule_id, seq);
+CREATE INDEX ledger_by_run ON ledger (run_id, seq) WHERE run_id IS NOT NULL;
+)sql" WAKEPLANE_LEDGER_GUARDS("FAIL");
+
+#undef WAKEPLANE_LEDGER_GUARDS
+
 /// migrations[v - 1] brings a file from version v - 1 to v.
-constexpr std::array<std::string_view, 7> migrations{schema_v1, schema_v2, schema_v3, schema_v4,
-                                                     schema_v5, schema_v6, schema_v7};
+constexpr std::array<std::string_view, 8> migrations{schema_v1, schema_v2, schema_v3, schema_v4,
+                                                     schema_v5, schema_v6, schema_v7, schema_v8};
 static_assert(migrations.size() == sqlite_schema_version, "one migration per schema version");
 
 /// Refuses a file this build must not touch; returns its schema version otherwise.

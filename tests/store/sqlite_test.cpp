@@ -118,6 +118,20 @@ std::int64_t ephemeral_tables(connection& c, std::string_view statement) {
     return std::count(opcodes.begin(), opcodes.end(), "OpenEphemeral");
 }
 
+/// How many Halt and HaltIfNull steps of `statement`'s program, its triggers' included, resolve
+/// a conflict with ABORT (their P2 is OE_Abort): any one makes SQLite keep a statement journal
+/// for every execution of a statement that triggers fire on.
+std::int64_t aborting_halts(connection& c, std::string_view statement) {
+    const auto opcodes = explained(c, "EXPLAIN", statement, 1);
+    const auto p2 = explained(c, "EXPLAIN", statement, 3);
+    REQUIRE(opcodes.size() == p2.size());
+    std::int64_t n = 0;
+    for (std::size_t i = 0; i < opcodes.size(); ++i) {
+        n += (opcodes[i] == "Halt" || opcodes[i] == "HaltIfNull") && p2[i] == "2";
+    }
+    return n;
+}
+
 /// The CREATE statement of schema object `name`.
 std::string schema_sql(connection& c, std::string_view name) {
     auto st = c.prepare("SELECT sql FROM sqlite_schema WHERE name = ?1");
@@ -444,21 +458,67 @@ TEST_CASE("sqlite: version 7 builds the run table again and keeps its rows, rece
     }
 }
 
+TEST_CASE("sqlite: version 8 builds the ledger again, keeps its events and guards, and appends without a "
+          "statement journal",
+          "[store][sqlite][migration][ledger]") {
+    namespace sql = stores::sqlite_detail::sql;
+    temp_dir dir;
+    const auto file = file_at_version(dir, 7);
+    std::vector<ledger_event> before;
+    {
+        stores::sqlite_options v7{file};
+        v7.migrate_to = 7;
+        auto old = seeded(v7);
+        REQUIRE(old->pause_schedule("sch_a", t0 + 1s).has_value());
+        before = old->read_ledger({}).value();
+        REQUIRE(before.size() == 3);
+        auto c = connect(file);
+        CHECK(aborting_halts(c, sql::append_event) > 0);  // what version 8 removes
+    }
+    auto store = must_open({file});
+    CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
+    CHECK(store->read_ledger({}).value() == before);
+    CHECK(store->read_ledger({.schedule = "sch_a"}).value() == before);
+    REQUIRE(store->resume_schedule("sch_a", t0 + 2s, std::nullopt).has_value());  // appending goes on from 4
+    CHECK(store->last_seq().value() == 4);
+    auto c = connect(file);
+    CHECK(aborting_halts(c, sql::append_event) == 0);
+    for (const auto* object : {"ledger_by_schedule", "ledger_by_run", "ledger_no_update", "ledger_no_delete",
+                               "ledger_no_overwrite"}) {
+        CAPTURE(object);
+        const auto created = schema_sql(c, object);
+        CHECK_THAT(created, Catch::Contains("ON ledger"));
+        CHECK_THAT(created, !Catch::Contains("ledger_v8"));
+    }
+    // The guards refuse as before; a refused statement leaves every event as it was.
+    for (const char* attempt : {"UPDATE ledger SET kind = 'run_started' WHERE seq = 1", "DELETE FROM ledger",
+                                "INSERT OR REPLACE INTO ledger (seq, at_us, kind, schedule_id, data)"
+                                " VALUES (2, 0, 'schedule_created', 'sch_x', '{}')",
+                                "INSERT INTO ledger (seq, at_us, kind, schedule_id, data)"
+                                " VALUES (5, 0, 'schedule_created', NULL, '{}')"}) {
+        INFO(attempt);
+        CHECK_FALSE(c.execute_script(attempt).has_value());
+    }
+    const auto after = store->read_ledger({}).value();
+    REQUIRE(after.size() == 4);
+    CHECK(std::vector(after.begin(), after.begin() + 3) == before);
+}
+
 TEST_CASE("sqlite: a file from a newer wakeplane is refused and left alone", "[store][sqlite][migration]") {
     temp_dir dir;
     const auto file = dir.path() / "w.db";
     seeded({file}).reset();
     {
         auto c = connect(file);
-        REQUIRE(c.execute_script("PRAGMA user_version = 8").has_value());
+        REQUIRE(c.execute_script("PRAGMA user_version = 9").has_value());
     }
     auto refused = stores::open_sqlite_store({file});
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == errc::storage);
     CHECK_THAT(refused.error().message,
-               Catch::Contains("database schema version 8 is newer than this wakeplane (7); upgrade wakeplane"));
+               Catch::Contains("database schema version 9 is newer than this wakeplane (8); upgrade wakeplane"));
     auto c = connect(file);
-    CHECK(c.query_integer("PRAGMA user_version").value() == 8);
+    CHECK(c.query_integer("PRAGMA user_version").value() == 9);
     CHECK(ledger_rows(c) == 2);
 }
 
