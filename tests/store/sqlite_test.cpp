@@ -167,7 +167,8 @@ std::int64_t ledger_rows(connection& c) {
 
 }  // namespace
 
-TEST_CASE("sqlite: every connection runs in WAL mode with synchronous FULL, foreign keys and a busy timeout",
+TEST_CASE("sqlite: every connection runs in WAL mode with synchronous FULL, foreign keys and a busy timeout; "
+          "the writer without secure_delete",
           "[store][sqlite]") {
     temp_dir dir;
     const auto file = dir.path() / "w.db";
@@ -180,6 +181,9 @@ TEST_CASE("sqlite: every connection runs in WAL mode with synchronous FULL, fore
         CHECK(c->query_integer("PRAGMA foreign_keys").value() == 1);
         CHECK(c->query_integer("PRAGMA busy_timeout").value() == 1234);
         CHECK(c->query_integer("PRAGMA query_only").value() == (role == connection_role::reader ? 1 : 0));
+        if (role == connection_role::writer) {
+            CHECK(c->query_integer("PRAGMA secure_delete").value() == 0);  // whatever the build's default
+        }
     }
     CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
 }
