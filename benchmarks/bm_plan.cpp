@@ -53,11 +53,12 @@ void bm_plan_due(benchmark::State& state) {
                                                              benchmark::Counter::kIsRate);
 }
 
-/// N rows a round written straight through the backend, `write(tx, i, round)` for each i, one
-/// durable transaction per 1024 rows; reports rows per second.
+/// N rows a round written straight through the backend, `write(tx, i, round)` for each i in id
+/// order (in_id_order), one durable transaction per 1024 rows; reports rows per second.
 template <class Store, class Write>
 void write_rounds(benchmark::State& state, Store& store, Write&& write) {
     const auto n = state.range(0);
+    const auto order = in_id_order(n);
     std::int64_t round = 0;
     for (auto _ : state) {
         ++round;
@@ -68,7 +69,7 @@ void write_rounds(benchmark::State& state, Store& store, Write&& write) {
                 return;
             }
             for (const auto end = std::min<std::int64_t>(n, done + 1024); done < end; ++done) {
-                if (!write(*tx, done, round)) {
+                if (!write(*tx, order[static_cast<std::size_t>(done)], round)) {
                     state.SkipWithError("write failed");
                     return;
                 }
@@ -153,6 +154,7 @@ void bm_plan_paired(benchmark::State& state) {
     manual_clock clock{t0 + 1s};
     id_generator ids{3};
     planner<typename Kind::store_type, manual_clock> p{*plan_store, clock, ids, planner_options{chunk, 1}};
+    const auto order = in_id_order(n);
     std::int64_t round = 0;
     /// One pass and its raw round, chunk by chunk in turns, their times added to the two
     /// durations; false (the state told why) when either failed.
@@ -177,7 +179,8 @@ void bm_plan_paired(benchmark::State& state) {
                 auto tx = raw_store->backend().begin();
                 bool ok = tx.has_value();
                 for (const auto end = std::min(n, written + chunk); ok && written < end; ++written) {
-                    ok = tx->insert_run(bench_run(written, t0 + std::chrono::minutes{round}, round)).value_or(false);
+                    const auto i = order[static_cast<std::size_t>(written)];
+                    ok = tx->insert_run(bench_run(i, t0 + std::chrono::minutes{round}, round)).value_or(false);
                 }
                 if (!ok || !tx->commit()) {
                     state.SkipWithError("the raw insert failed");
