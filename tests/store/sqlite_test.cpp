@@ -482,7 +482,7 @@ TEST_CASE("sqlite: version 8 builds the ledger again, keeps its events and guard
     auto store = must_open({file});
     CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
     CHECK(store->read_ledger({}).value() == before);
-    CHECK(store->read_ledger({.schedule = "sch_a"}).value() == before);
+    CHECK(store->read_ledger({.schedule = "sch_a", .run = std::nullopt}).value() == before);
     REQUIRE(store->resume_schedule("sch_a", t0 + 2s, std::nullopt).has_value());  // appending goes on from 4
     CHECK(store->last_seq().value() == 4);
     auto c = connect(file);

@@ -1,6 +1,7 @@
-// Decoded schedule records of the durable stores, by id and record version (private to the stores).
+// Schedule records of the durable stores, packed, by id and record version (private to the stores).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include <wakeplane/detail/schedule_image.hpp>
 #include <wakeplane/model.hpp>
 
 namespace wakeplane::detail {
@@ -19,8 +21,10 @@ namespace wakeplane::detail {
 /// Schedule records as decoded, each with the record version it was decoded from (RocksDB: the
 /// times key's record_version; SQLite: the schedules.record_version column). A planner pass
 /// reads every due schedule, and a RocksDB claim the schedule of every run it claims; reading
-/// and decoding the same 800 bytes of JSON each time was a fifth of a pass. A reader that holds
-/// the version asks for (id, version) and gets either the record that version names or nothing:
+/// and decoding the same 800 bytes of JSON each time was a fifth of a pass. Each record is kept
+/// packed (schedule_image.hpp): an entry takes 432 bytes for a workflow schedule, where one
+/// holding a decoded `schedule` took 1,066. A reader that holds the version asks for
+/// (id, version) and gets either the record that version names or nothing:
 /// a record rewritten since has another version and misses. Only records read from committed
 /// data may be inserted (see the stores), since only committed versions are unique.
 ///
@@ -33,8 +37,8 @@ namespace wakeplane::detail {
 /// - evicting the oldest entry evicts exactly the one the pass reads next, so once a pass has
 ///   more misses than the cache has entries, no read hits at all.
 /// With both, about capacity / schedules of the reads hit while schedules stay within a few
-/// times the capacity, and the rate decays smoothly past that. Thread-safe; a lookup copies the
-/// record out under the lock.
+/// times the capacity, and the rate decays smoothly past that. Thread-safe; a lookup unpacks the
+/// record under the lock.
 class schedule_cache {
 public:
     /// Once full, one new schedule in this many is admitted (see the class comment).
@@ -46,16 +50,17 @@ public:
     /// The record of schedule `id` at `version`, as decoded (its moving members are those of
     /// the record; the caller applies the times). nullopt when not cached at that version.
     [[nodiscard]] std::optional<schedule> find(std::string_view id, std::uint64_t version) const {
+        std::optional<schedule> found;  // the only object returned: built in the caller's place
         if (version == 0) {
-            return std::nullopt;
+            return found;
         }
         const hashed_id key{id};
         std::lock_guard lock{mutex_};
         const auto it = entries_.find(key);
-        if (it == entries_.end() || it->second.version != version) {
-            return std::nullopt;
+        if (it != entries_.end() && it->second.version == version) {
+            unpack_schedule_into(it->second.image, found.emplace());
         }
-        return it->second.record;
+        return found;
     }
 
     /// Remembers `record` as the record of its schedule at `version` (0: never cached).
@@ -68,7 +73,7 @@ public:
         if (auto it = entries_.find(key); it != entries_.end()) {
             // Versions only grow, and a reader may insert an older one after a newer one.
             if (it->second.version < version) {
-                it->second = entry{version, record};
+                it->second = entry{version, pack_schedule(record)};
             }
             return;
         }
@@ -79,18 +84,16 @@ public:
             // A victim drawn from ids_, not entries_.begin(): which entry that is follows the
             // hash table's bucket lists (in libstdc++ often the newest).
             const auto victim = static_cast<std::size_t>(draw_() % ids_.size());
-            entries_.erase(ids_[victim]);
-            ids_[victim] = std::move(ids_.back());
+            entries_.erase(entries_.find(*ids_[victim]));
+            ids_[victim] = ids_.back();
             ids_.pop_back();
         }
-        stored_id stored{key.hash, record.id};
-        ids_.push_back(stored);
-        try {
-            entries_.emplace(std::move(stored), entry{version, record});
-        } catch (...) {
-            ids_.pop_back();  // every id in ids_ stays in entries_, and the reverse
-            throw;
+        if (ids_.size() == ids_.capacity()) {  // the push_back after the emplace cannot throw then
+            ids_.reserve(std::max<std::size_t>(64, 2 * ids_.size()));
         }
+        const auto placed =
+            entries_.emplace(stored_id{key.hash, record.id}, entry{version, pack_schedule(record)}).first;
+        ids_.push_back(&placed->first);  // every id in ids_ is a key of entries_, and the reverse
     }
 
     /// At most this many records; 0 when the cache keeps none (nothing to offer it then).
@@ -104,7 +107,7 @@ public:
 private:
     struct entry {
         std::uint64_t version;
-        schedule record;
+        std::string image;  ///< pack_schedule of the record
     };
     /// Keys carry their hash. libstdc++ keeps no hash codes in the nodes of a map whose hasher
     /// it takes for cheap (any user-defined one), so every node a lookup walks past had its id
@@ -135,7 +138,9 @@ private:
     std::size_t capacity_;
     mutable std::mutex mutex_;
     std::unordered_map<stored_id, entry, id_hash, id_equal> entries_;
-    std::vector<stored_id> ids_;  ///< the ids of entries_, in no order: victims are drawn by index
+    /// The keys of entries_ (nodes do not move), in no order: victims are drawn by index. A
+    /// pointer, not a copy of the id: a copy took 88 of an entry's bytes.
+    std::vector<const stored_id*> ids_;
     std::size_t offered_while_full_ = 0;  ///< new schedules offered while full; every admit_interval-th gets in
     /// Picks victims. Seeded with a constant: which entry leaves needs no unpredictability, and
     /// a cache that behaves the same in every run keeps tests and benchmarks repeatable.

@@ -44,9 +44,10 @@ struct sqlite_options {
     /// behind, and the WAL would grow without bound (docs/storage-sqlite.md). 0: no limit.
     /// Otherwise at least checkpoint_pages; unused when that is 0.
     int wal_limit_pages = 10000;
-    /// Decoded schedule records kept for the planner's due query, about 1 KiB each (64 MiB at
-    /// the default); 0 keeps none. See "The schedule cache" in docs/storage-sqlite.md.
-    std::size_t schedule_cache_entries = 65536;
+    /// Schedule records kept for the planner's due query, packed: about 450 bytes each for a
+    /// workflow schedule, 700 for an HTTP one with headers and a body (55 to 90 MiB at the
+    /// default); 0 keeps none. See "The schedule cache" in docs/storage-sqlite.md.
+    std::size_t schedule_cache_entries = 131072;
 };
 
 namespace sqlite_detail {
