@@ -583,7 +583,13 @@ result<bool> sqlite_backend::transaction::insert_run(const run& r) {
     if (c.changes() != 1) {
         return false;  // the (occurrence, attempt) exists, DO NOTHING applied
     }
-    written_.push_back({r, std::move(*record)});
+    // The event of a pending row is a fresh materialization (a planner pass's), whose stored
+    // data names two instants, not the record: a copy of the row kept for record_as_written
+    // would only be freed again, three strings of it a run. An event of a pending row that is
+    // not fresh (a manual trigger's) encodes the row itself.
+    if (r.status != run_status::pending) {
+        written_.push_back({r, std::move(*record)});
+    }
     return true;
 }
 
