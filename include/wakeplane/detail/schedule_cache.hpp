@@ -18,7 +18,7 @@
 
 namespace wakeplane::detail {
 
-/// Schedule records as decoded, each with the record version it was decoded from (RocksDB: the
+/// Schedule records, each with the record version it was decoded from (RocksDB: the
 /// times key's record_version; SQLite: the schedules.record_version column). A planner pass
 /// reads every due schedule, and a RocksDB claim the schedule of every run it claims; reading
 /// and decoding the same 800 bytes of JSON each time was a fifth of a pass. Each record is kept
