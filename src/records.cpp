@@ -400,15 +400,33 @@ run fresh_pending_run(const ledger_event& e, time_point nominal, time_point due)
     return r;
 }
 
-/// The compact row of a fresh materialization (`pending_run`): what its event's header does not say.
+/// The nominal time that the occurrence key of `e` names when it is `<schedule_id>:<instant>`, as
+/// occurrence_key() makes a planned occurrence's key; nullopt for any other key.
+std::optional<time_point> nominal_in_key(const ledger_event& e) {
+    if (!e.occurrence_key) {
+        return std::nullopt;
+    }
+    const std::string_view key = *e.occurrence_key;
+    if (key.size() <= e.schedule.size() || !key.starts_with(e.schedule) || key[e.schedule.size()] != ':') {
+        return std::nullopt;
+    }
+    auto t = parse_rfc3339(key.substr(e.schedule.size() + 1));
+    return t ? std::optional<time_point>{*t} : std::nullopt;
+}
+
+/// The compact row of a fresh materialization (`pending_run`): what its event's header does not
+/// say. Since SQLite schema 9 and RocksDB layout 6 each member is left out when it says nothing
+/// more: `nominal_time` when the occurrence key names that instant (every planned occurrence's
+/// does), `due_time` when it is the nominal time (no jitter). Most planner events then keep
+/// `"pending_run":{}`.
 struct pending_times {
-    time_point nominal{};
-    time_point due{};
+    std::optional<time_point> nominal;
+    std::optional<time_point> due;
 };
 
 const auto pending_run_members = std::to_array<member<pending_times>>({
-    WP_MEMBER(pending_times, "nominal_time", x.nominal = read_time(in)),
-    WP_MEMBER(pending_times, "due_time", x.due = read_time(in)),
+    WP_OPTIONAL(pending_times, "nominal_time", x.nominal = read_time(in)),
+    WP_OPTIONAL(pending_times, "due_time", x.due = read_time(in)),
 });
 
 /// The members of an event's `data`, gathered before the payload's kind is known: which
@@ -462,7 +480,11 @@ void read_event_data(json_scan& in, ledger_event& e) {
                 throw record_corrupt("data: pending_run needs an occurrence_materialized event whose "
                                      "schedule_id, run_id, occurrence_key and attempt come before its data");
             }
-            d.row = fresh_pending_run(e, d.pending->nominal, d.pending->due);
+            const auto nominal = d.pending->nominal ? d.pending->nominal : nominal_in_key(e);
+            if (!nominal) {
+                throw record_corrupt("data: pending_run has no nominal_time, and its occurrence key names none");
+            }
+            d.row = fresh_pending_run(e, *nominal, d.pending->due.value_or(*nominal));
         }
         e.payload = run_change{std::move(*d.row), std::move(d.receipts), std::move(d.schedule_after),
                                d.has_next_run_at ? std::optional<next_run_change>{next_run_change{d.next_run_at}}
@@ -598,7 +620,12 @@ void write_data(json_writer& w, const ledger_event& e, data_form form, const std
             } else if constexpr (std::is_same_v<P, run_change>) {
                 if (form == data_form::stored && is_fresh_materialization(e)) {
                     w.key("pending_run").open();
-                    w.key("nominal_time").time(p.row.nominal_time).key("due_time").time(p.row.due_time);
+                    if (nominal_in_key(e) != p.row.nominal_time) {
+                        w.key("nominal_time").time(p.row.nominal_time);
+                    }
+                    if (p.row.due_time != p.row.nominal_time) {
+                        w.key("due_time").time(p.row.due_time);
+                    }
                     w.close();
                 } else {
                     w.key("run");

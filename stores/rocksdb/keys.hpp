@@ -40,7 +40,7 @@ inline constexpr char ledger_by_run = 'N';        ///< esc(run) · seq
 /// The key and value that mark a directory as a Wakeplane store of this layout (tag '#'). Another
 /// value means a layout this build does not know: refused at open rather than misread.
 inline constexpr std::string_view layout_key = "#layout";
-inline constexpr std::string_view layout_version = "5";
+inline constexpr std::string_view layout_version = "6";
 /// The layout before schedule_times existed: opening such a store adds them (see the store).
 inline constexpr std::string_view layout_version_1 = "1";
 /// The layout whose schedule_times had no record version: opening such a store versions them.
@@ -50,6 +50,9 @@ inline constexpr std::string_view layout_version_3 = "3";
 /// The layout whose ledger kept every run change's whole row: opening such a store marks it as
 /// the current layout, whose ledger may keep a fresh materialization's row compact.
 inline constexpr std::string_view layout_version_4 = "4";
+/// The layout whose compact rows always named both their instants: opening such a store marks it
+/// as the current layout, whose compact rows leave out the ones the event's header implies.
+inline constexpr std::string_view layout_version_5 = "5";
 
 /// The column family that holds the ledger (tag::ledger keys) since layout 4; every other key
 /// lives in the default column family.

@@ -938,8 +938,8 @@ struct rocksdb_backend::impl {
                 moved = version_schedule_times(where);
             } else if (version == layout::layout_version_3) {
                 moved = move_ledger(family);
-            } else if (version == layout::layout_version_4) {
-                moved = ledger ? mark_compact_ledger() : no_ledger();  // a broken store stays as it was
+            } else if (version == layout::layout_version_4 || version == layout::layout_version_5) {
+                moved = ledger ? mark_current_layout() : no_ledger();  // a broken store stays as it was
             } else {
                 return fail(errc::storage, "the RocksDB store at \"" + where + "\" has layout version \"" + version +
                                                "\"; this build reads version " + std::string(layout_version));
@@ -1017,11 +1017,13 @@ struct rocksdb_backend::impl {
         return write();
     }
 
-    /// Layout 4 → 5 changes no key: from layout 5 on, the ledger keeps the row of a fresh
-    /// materialization compact (ledger.hpp, is_fresh_materialization), which a layout 4 build
-    /// cannot read. Marking the store makes such a build refuse it rather than call its ledger
-    /// corrupt. The events written before keep their whole rows; both forms are read.
-    result<void> mark_compact_ledger() {
+    /// Layouts 4 and 5 → 6 change no key, only the form of new ledger values, which an older
+    /// build cannot read: from layout 5 on, the ledger keeps the row of a fresh materialization
+    /// compact (ledger.hpp, is_fresh_materialization); from layout 6 on, that compact row leaves
+    /// out the instants its header implies. Marking the store makes an older build refuse it
+    /// rather than call its ledger corrupt. The events written before keep their form; every form
+    /// is read.
+    result<void> mark_current_layout() {
         auto st = db->Put(durable, to_slice(layout_key), to_slice(layout_version));
         return st.ok() ? result<void>{} : storage_error("open", st);
     }

@@ -938,8 +938,12 @@ TEST_CASE("rocksdb: a store of layout 3 gets its ledger moved into the ledger fa
     CHECK(keys_by_tag(fx.dir.path())[layout::tag::ledger] == events + 1);  // each in one family only
 }
 
-TEST_CASE("rocksdb: a store of layout 4 reads its ledger's whole rows and keeps a pass's rows compact",
+TEST_CASE("rocksdb: stores of layouts 4 and 5 read their ledgers' rows, and a pass's rows are kept compact",
           "[store][rocksdb][layout][ledger]") {
+    // Layout 4 kept whole rows, layout 5 compact rows that named both instants.
+    const auto [older, form] = GENERATE(table<std::string_view, std::string_view>(
+        {{layout::layout_version_4, "whole"}, {layout::layout_version_5, "both instants"}}));
+    CAPTURE(older, form);
     rocksdb_fixture fx;
     auto sc = fx->create_schedule(interval_schedule("sch_a", "alpha", t0)).value();
     REQUIRE(fx->apply_plan(std::vector{plan_one(sc, "run_1", 1min, t0 + 1s)}, t0 + 1s).value().materialized == 1);
@@ -955,14 +959,17 @@ TEST_CASE("rocksdb: a store of layout 4 reads its ledger's whole rows and keeps 
         std::string stored;
         REQUIRE(db->Get(rocksdb::ReadOptions{}, db.ledger(), seq_key, &stored).ok());
         CHECK(stored == compact);
-        CHECK_THAT(stored, Catch::Contains(R"("data":{"pending_run":)"));
-        // The event as a layout 4 build wrote it: its whole row, in the form /v1/ledger shows.
+        CHECK_THAT(stored, Catch::Contains(R"("data":{"pending_run":{},"next_run_at":)"));
+        // The event as the older build wrote it: its whole row, in the form /v1/ledger shows
+        // (layout 4), or both instants of its compact row (layout 5).
         const auto data_at = compact.find(R"(,"data":)");
         REQUIRE(data_at != std::string::npos);
-        const auto whole = compact.substr(0, data_at) + R"(,"data":)" + encode_event_data(events[1]) + "}";
-        REQUIRE(db->Put(rocksdb::WriteOptions{}, db.ledger(), seq_key, whole).ok());
-        REQUIRE(db->Put(rocksdb::WriteOptions{}, std::string(layout::layout_key), std::string(layout::layout_version_4))
+        const auto data = form == "whole" ? encode_event_data(events[1])
+                                          : R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z",)"
+                                            R"("due_time":"2026-03-12T10:00:00Z"},"next_run_at":"2026-03-12T10:01:00Z"})";
+        REQUIRE(db->Put(rocksdb::WriteOptions{}, db.ledger(), seq_key, compact.substr(0, data_at) + R"(,"data":)" + data + "}")
                     .ok());
+        REQUIRE(db->Put(rocksdb::WriteOptions{}, std::string(layout::layout_key), std::string(older)).ok());
     }
     auto& s = fx.reopen();
     CHECK(s.read_ledger({}).value() == events);
@@ -1016,8 +1023,8 @@ TEST_CASE("rocksdb: the ledger family comes with a new store and is required fro
         CHECK(s.error().code == errc::storage);
         CHECK_THAT(s.error().message, Catch::Contains(path.string()) && Catch::Contains("MANIFEST-999999"));
     }
-    SECTION("a store of this layout or layout 4 without it is refused, naming it, and left as it was") {
-        for (const auto version : {layout::layout_version, layout::layout_version_4}) {
+    SECTION("a store of this layout, layout 4 or 5 without it is refused, naming it, and left as it was") {
+        for (const auto version : {layout::layout_version, layout::layout_version_4, layout::layout_version_5}) {
             CAPTURE(version);
             const auto store = dir.path() / version;
             REQUIRE(stores::open_rocksdb_store({.path = store}).has_value());

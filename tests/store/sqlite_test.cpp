@@ -363,12 +363,15 @@ TEST_CASE("sqlite: version 5 reads last_run_at from a migrated record until a su
     CHECK_FALSE(tx->advance_last_run_at("sch_a", t0 - 45min).value());  // older than the column's
 }
 
-TEST_CASE("sqlite: version 6 reads a version 5 ledger's whole rows and keeps a pass's rows compact",
+TEST_CASE("sqlite: ledgers of versions 5 and 8 read back, and a pass's rows leave out what the header implies",
           "[store][sqlite][migration][ledger]") {
+    // Version 5 kept a planner's event whole; versions 6 to 8 kept its row as both instants.
+    const auto [version, form] = GENERATE(table<int, std::string_view>({{5, "whole"}, {8, "both instants"}}));
+    CAPTURE(version, form);
     temp_dir dir;
-    const auto file = file_at_version(dir, 5);
+    const auto file = file_at_version(dir, version);
     auto sc = interval_schedule("sch_a", "alpha", t0);
-    ledger_event old;  // a fresh materialization, as a wakeplane of version 5 stored it: whole
+    ledger_event old;  // a planner's event, as a wakeplane of that version stored it
     old.seq = 1;
     old.at = t0;
     old.kind = event_kind::occurrence_materialized;
@@ -376,7 +379,7 @@ TEST_CASE("sqlite: version 6 reads a version 5 ledger's whole rows and keeps a p
     old.run = "run_0";
     old.occurrence_key = occurrence_key(sc.id, t0 - 1min);
     old.attempt = 1;
-    old.payload = run_change{.row = pending_run(sc, "run_0", t0 - 1min, t0)};
+    old.payload = run_change{.row = pending_run(sc, "run_0", t0 - 1min, t0), .next_run = next_run_change{t0}};
     REQUIRE(is_fresh_materialization(old));
     {
         auto c = connect(file);
@@ -384,8 +387,10 @@ TEST_CASE("sqlite: version 6 reads a version 5 ledger's whole rows and keeps a p
                              " VALUES (1, ?1, 'occurrence_materialized', ?2, ?3, ?4, 1, ?5)");
         REQUIRE(put.has_value());
         put->bind(1, stores::sqlite_detail::to_us(t0)).bind(2, sc.id).bind(3, *old.run).bind(4, *old.occurrence_key);
-        const auto whole = encode_event_data(old);
-        put->bind(5, whole);
+        const auto data = form == "whole" ? encode_event_data(old)
+                                          : R"({"pending_run":{"nominal_time":"2026-03-12T09:59:00Z",)"
+                                            R"("due_time":"2026-03-12T09:59:00Z"},"next_run_at":"2026-03-12T10:00:00Z"})";
+        put->bind(5, data);
         REQUIRE(put->run().has_value());
     }
     auto store = must_open({file});
@@ -395,8 +400,7 @@ TEST_CASE("sqlite: version 6 reads a version 5 ledger's whole rows and keeps a p
     REQUIRE(store->apply_plan(std::vector{plan_one(sc, "run_1", 1min, t0 + 1s)}, t0 + 1s).value().materialized == 1);
     auto c = connect(file);
     CHECK(c.query_text("SELECT data FROM ledger WHERE seq = 3").value() ==
-          R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z","due_time":"2026-03-12T10:00:00Z"},)"
-          R"("next_run_at":"2026-03-12T10:01:00Z"})");
+          R"({"pending_run":{},"next_run_at":"2026-03-12T10:01:00Z"})");
     const auto events = store->read_ledger({}).value();
     REQUIRE(events.size() == 3);
     CHECK(events[0] == old);
@@ -514,15 +518,15 @@ TEST_CASE("sqlite: a file from a newer wakeplane is refused and left alone", "[s
     seeded({file}).reset();
     {
         auto c = connect(file);
-        REQUIRE(c.execute_script("PRAGMA user_version = 9").has_value());
+        REQUIRE(c.execute_script("PRAGMA user_version = 10").has_value());
     }
     auto refused = stores::open_sqlite_store({file});
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == errc::storage);
     CHECK_THAT(refused.error().message,
-               Catch::Contains("database schema version 9 is newer than this wakeplane (8); upgrade wakeplane"));
+               Catch::Contains("database schema version 10 is newer than this wakeplane (9); upgrade wakeplane"));
     auto c = connect(file);
-    CHECK(c.query_integer("PRAGMA user_version").value() == 9);
+    CHECK(c.query_integer("PRAGMA user_version").value() == 10);
     CHECK(ledger_rows(c) == 2);
 }
 

@@ -108,8 +108,7 @@ TEST_CASE("a fresh materialization is stored with its row compact and read back 
     const auto stored = encode_event(e);
     CHECK(stored == R"({"seq":8,"at":"2026-03-12T10:00:01.5Z","kind":"occurrence_materialized","schedule_id":"sch_a",)"
                     R"("run_id":"run_1","occurrence_key":"sch_a:2026-03-12T10:00:00Z","attempt":1,"data":)"
-                    R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z","due_time":"2026-03-12T10:00:07Z"},)"
-                    R"("next_run_at":"2026-03-12T10:01:00Z"}})");
+                    R"({"pending_run":{"due_time":"2026-03-12T10:00:07Z"},"next_run_at":"2026-03-12T10:01:00Z"}})");
     CHECK(decode_event(stored).value() == e);
     const auto row_record = encode_run_record(std::get<run_change>(e.payload).row);
     CHECK(encode_event(e, &row_record) == stored);  // the store's encoded row is not needed
@@ -120,6 +119,41 @@ TEST_CASE("a fresh materialization is stored with its row compact and read back 
     CHECK_THAT(api, Catch::StartsWith(R"({"run":{"id":"run_1","schedule_id":"sch_a",)"));
     CHECK(decode_event_data(header_of(e), api).value() == e);
     CHECK(data.size() * 4 < api.size());
+}
+
+TEST_CASE("a compact row names only the instants its header does not imply", "[records][ledger]") {
+    auto e = fresh_materialization();
+    auto& row = std::get<run_change>(e.payload).row;
+    const auto compact = [&] {
+        const auto data = encode_stored_event_data(e);
+        CHECK(decode_event_data(header_of(e), data).value() == e);
+        return data.substr(0, data.find(R"(,"next_run_at")"));
+    };
+    CHECK(compact() == R"({"pending_run":{"due_time":"2026-03-12T10:00:07Z"})");
+    row.due_time = row.nominal_time;  // no jitter: the key names the nominal time, nothing is left
+    CHECK(compact() == R"({"pending_run":{})");
+    // A key that is not `<schedule>:<instant>` of the nominal time keeps the nominal time.
+    for (const std::string key : {"sch_a:2026-03-12T10:00:01Z", "sch_b:2026-03-12T10:00:00Z", "sch_a",
+                                  "sch_a:", "sch_a:yesterday", "manual:run_1", "sch_a-2026-03-12T10:00:00Z"}) {
+        CAPTURE(key);
+        auto other = e;
+        auto& other_row = std::get<run_change>(other.payload).row;
+        other.occurrence_key = key;
+        other_row.occurrence_key = key;
+        REQUIRE(is_fresh_materialization(other));
+        const auto data = encode_stored_event_data(other);
+        CHECK_THAT(data, Catch::StartsWith(R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z"})"));
+        CHECK(decode_event_data(header_of(other), data).value() == other);
+    }
+    // The same key with a fraction written otherwise still names the instant.
+    row.nominal_time += std::chrono::milliseconds{500};
+    row.due_time = row.nominal_time;
+    e.occurrence_key = row.occurrence_key = occurrence_key(e.schedule, row.nominal_time);
+    CHECK(compact() == R"({"pending_run":{})");
+    // The form of versions before (SQLite schema 6 to 8, RocksDB layout 5) names both, and reads back.
+    const auto both = R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00.5Z","due_time":"2026-03-12T10:00:00.5Z"},)"
+                      R"("next_run_at":"2026-03-12T10:01:00Z"})";
+    CHECK(decode_event_data(header_of(e), both).value() == e);
 }
 
 TEST_CASE("an event whose row its header does not describe is stored whole", "[records][ledger]") {
@@ -172,8 +206,10 @@ TEST_CASE("a compact row without the header that completes it is corrupt", "[rec
     auto no_run = header_of(e);
     no_run.run.reset();
     CHECK_THAT(message(no_run, data), Catch::Contains("run_id, occurrence_key and attempt come before its data"));
-    CHECK_THAT(message(header_of(e), R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z"}})"),
-               Catch::Contains("pending_run.due_time is missing"));
+    auto unkeyed = header_of(e);
+    unkeyed.occurrence_key = "manual:run_1";
+    CHECK_THAT(message(unkeyed, R"({"pending_run":{"due_time":"2026-03-12T10:00:00Z"}})"),
+               Catch::Contains("pending_run has no nominal_time, and its occurrence key names none"));
     const auto api = encode_event_data(e);
     const auto both = R"({"pending_run":{"nominal_time":"2026-03-12T10:00:00Z","due_time":"2026-03-12T10:00:00Z"},)" +
                       api.substr(1);

@@ -22,7 +22,7 @@
 namespace wakeplane::stores {
 
 /// The newest schema version this build knows: the `PRAGMA user_version` of a migrated file.
-inline constexpr int sqlite_schema_version = 8;
+inline constexpr int sqlite_schema_version = 9;
 
 /// How to open a SQLite store.
 struct sqlite_options {
