@@ -184,16 +184,20 @@ public:
             if (due->empty()) {
                 return report;
             }
-            std::vector<schedule_plan> plans;
+            // Kept allocated from chunk to chunk, as the store keeps its list of events (write()).
+            auto& plans = plans_;
+            plans.clear();
             plans.reserve(due->size());
             for (const auto& s : *due) {
                 plans.push_back(plan_schedule(s, report.at, horizon, report));
             }
             auto outcome = store_->apply_plan(plans, report.at);
+            const std::size_t planned = plans.size();
+            plans.clear();
             if (!outcome) {
                 return tl::unexpected(outcome.error());
             }
-            report.schedules += plans.size() - outcome->stale;
+            report.schedules += planned - outcome->stale;
             report.materialized += outcome->materialized;
             report.skipped += outcome->skipped;
             report.duplicates += outcome->duplicates;
@@ -316,6 +320,7 @@ private:
     planner_options options_;
     std::unordered_map<std::string, cached> cache_;  ///< cron cadences by schedule id
     cadence scratch_;                                ///< the last cadence built uncached
+    std::vector<schedule_plan> plans_;               ///< a chunk's plans, empty between chunks
 };
 
 }  // namespace wakeplane
