@@ -33,9 +33,10 @@ inline constexpr std::string_view open_runs_brief =
 
 /// The planner's query. The terms repeat the partial index's WHERE so SQLite can use it. It
 /// reads no record: the reader takes each from the schedule cache by (id, record_version), and
-/// reads it with schedule_record only when the cache does not hold that version.
+/// reads it with schedule_record only when the cache does not hold that version. The rowid, which
+/// the index entry holds, is where the planner's move finds the row (move_next_run_at_row).
 inline constexpr std::string_view due_schedules =
-    "SELECT id, record_version, next_run_us, last_run_us FROM schedules"
+    "SELECT id, record_version, next_run_us, last_run_us, rowid FROM schedules"
     " WHERE enabled = 1 AND deleted = 0 AND next_run_us IS NOT NULL AND next_run_us <= ?1"
     " ORDER BY next_run_us, id LIMIT ?2";
 inline constexpr std::string_view schedule_record = "SELECT record FROM schedule_records WHERE id = ?1";
@@ -83,6 +84,11 @@ inline constexpr std::string_view update_schedule_same_keys =
 /// staleness check.
 inline constexpr std::string_view move_next_run_at =
     "UPDATE schedules SET next_run_us = ?3 WHERE id = ?1 AND next_run_us IS ?2 AND enabled = 1 AND deleted = 0";
+/// The same move of a row whose rowid the due query read (due_rows in sqlite_store.cpp): no
+/// descent through the id index. The id is checked too, as the rowid is only a hint.
+inline constexpr std::string_view move_next_run_at_row =
+    "UPDATE schedules SET next_run_us = ?3"
+    " WHERE rowid = ?4 AND id = ?1 AND next_run_us IS ?2 AND enabled = 1 AND deleted = 0";
 /// A success: the stored last_run_at for the comparison (the column; when it is NULL, the
 /// record's member as the record encoder wrote it, or NULL), then the column alone: the record,
 /// and with it its version, stays.

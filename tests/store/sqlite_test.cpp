@@ -557,6 +557,7 @@ TEST_CASE("sqlite: the hot queries use their partial indexes, which a run's writ
     CHECK_THAT(due, Catch::Contains("USING INDEX schedules_due"));
     CHECK_THAT(due, !Catch::Contains("SCAN"));
     CHECK_THAT(query_plan(c, sql::next_due), Catch::Contains("schedules_due"));
+    CHECK_THAT(query_plan(c, sql::move_next_run_at_row), Catch::Contains("USING INTEGER PRIMARY KEY (rowid=?)"));
     CHECK_THAT(query_plan(c, sql::eligible_runs), Catch::Contains("USING INDEX runs_eligible"));
     CHECK_THAT(query_plan(c, sql::expired_leases), Catch::Contains("USING INDEX runs_lease"));
     CHECK_THAT(query_plan(c, sql::open_runs_of), Catch::Contains("USING INDEX runs_open"));
@@ -571,6 +572,44 @@ TEST_CASE("sqlite: the hot queries use their partial indexes, which a run's writ
     const auto last = query_plan(c, sql::last_seq);  // a transaction's first append reads one row
     CHECK_THAT(last, Catch::Contains("SEARCH ledger"));
     CHECK_THAT(last, !Catch::Contains("SCAN ledger"));
+}
+
+TEST_CASE("sqlite: a move finds its row by the rowid the due query read, and by the id when that row is "
+          "another's", "[store][sqlite][planner]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    auto store = must_open({file});
+    REQUIRE(store->create_schedule(interval_schedule("sch_a", "alpha", t0, 60)).has_value());
+    REQUIRE(store->create_schedule(interval_schedule("sch_b", "beta", t0, 120)).has_value());
+    auto& backend = store->backend();
+    REQUIRE(backend.due_schedules(t0, 10).value().size() == 2);  // the rows the moves look up first
+    std::vector<std::string> order{"sch_a", "sch_b"};
+    SECTION("in the order the query read them") {}
+    SECTION("in another order") { order = {"sch_b", "sch_a"}; }
+    SECTION("their rows renumbered since, each at the other's rowid") {
+        // As VACUUM may renumber a table without an INTEGER PRIMARY KEY. A move that trusted the
+        // rowid alone would move sch_b's row for sch_a.
+        auto c = connect(file);
+        const auto a = c.query_integer("SELECT rowid FROM schedules WHERE id = 'sch_a'").value();
+        const auto b = c.query_integer("SELECT rowid FROM schedules WHERE id = 'sch_b'").value();
+        REQUIRE(c.execute_script("UPDATE schedules SET rowid = -1 WHERE id = 'sch_a';"
+                                 "UPDATE schedules SET rowid = " + std::to_string(a) + " WHERE id = 'sch_b';"
+                                 "UPDATE schedules SET rowid = " + std::to_string(b) + " WHERE id = 'sch_a';")
+                    .has_value());
+    }
+    {
+        auto tx = backend.begin();
+        REQUIRE(tx.has_value());
+        for (const auto& id : order) {
+            CHECK(tx->move_next_run_at(id, t0, t0 + (id == "sch_a" ? 1min : 2min)).value());
+        }
+        for (const auto& id : order) {
+            CHECK(tx->move_next_run_at(id, t0, t0 + 5min).value() == false);  // moved already: stale
+        }
+        REQUIRE(tx->commit().has_value());
+    }
+    CHECK(store->get_schedule("sch_a").value().value().next_run_at == t0 + 1min);
+    CHECK(store->get_schedule("sch_b").value().value().next_run_at == t0 + 2min);
 }
 
 TEST_CASE("sqlite: an unreadable or corrupt file is a storage error that says so", "[store][sqlite][errors]") {
