@@ -51,16 +51,15 @@ public:
     /// the record; the caller applies the times). nullopt when not cached at that version.
     [[nodiscard]] std::optional<schedule> find(std::string_view id, std::uint64_t version) const {
         std::optional<schedule> found;  // the only object returned: built in the caller's place
-        if (version == 0) {
-            return found;
-        }
-        const hashed_id key{id};
-        std::lock_guard lock{mutex_};
-        const auto it = entries_.find(key);
-        if (it != entries_.end() && it->second.version == version) {
-            unpack_schedule_into(it->second.image, found.emplace());
-        }
+        unpack_entry(id, version, [&](std::string_view image) { unpack_schedule_into(image, found.emplace()); });
         return found;
+    }
+
+    /// find() into `into`, a default-constructed schedule, for a caller that keeps it where it
+    /// is (a list of due schedules): whether the cache held `id` at `version`; `into` is left as
+    /// it was when not.
+    [[nodiscard]] bool find_into(std::string_view id, std::uint64_t version, schedule& into) const {
+        return unpack_entry(id, version, [&](std::string_view image) { unpack_schedule_into(image, into); });
     }
 
     /// Remembers `record` as the record of its schedule at `version` (0: never cached).
@@ -105,6 +104,22 @@ public:
     }
 
 private:
+    /// Calls `unpack(image)` under the lock when the cache holds `id` at `version`; whether it did.
+    template <class Unpack>
+    bool unpack_entry(std::string_view id, std::uint64_t version, Unpack&& unpack) const {
+        if (version == 0) {
+            return false;
+        }
+        const hashed_id key{id};
+        std::lock_guard lock{mutex_};
+        const auto it = entries_.find(key);
+        if (it == entries_.end() || it->second.version != version) {
+            return false;
+        }
+        unpack(std::string_view{it->second.image});
+        return true;
+    }
+
     struct entry {
         std::uint64_t version;
         std::string image;  ///< pack_schedule of the record
