@@ -519,6 +519,13 @@ result<std::vector<T>> rows_at_or_before(rocksdb::DB& db, scan_floor& floor, cha
             if (memo != nullptr) {
                 scanned.emplace_back(*id, *times);
             }
+            // A cached record is unpacked in the list's own place: a schedule costs about as much
+            // to move as to unpack.
+            auto& s = out.emplace_back();
+            if (schedules != nullptr && schedules->find_into(*id, times->record_version, s)) {
+                times->apply_to(s);
+                continue;
+            }
             auto row = read_schedule(v, *id, &*times);
             if (!row) {
                 return tl::unexpected(row.error());
@@ -526,7 +533,7 @@ result<std::vector<T>> rows_at_or_before(rocksdb::DB& db, scan_floor& floor, cha
             if (!*row) {
                 return fail(errc::storage, "rocksdb store: an index names the missing row \"" + std::string(*id) + "\"");
             }
-            out.push_back(std::move(**row));
+            s = std::move(**row);
         } else {
             auto row = indexed_row<T>(v, row_tag, *id, decode);
             if (!row) {
