@@ -41,7 +41,7 @@ void load_runs(Store& store, std::int64_t n, std::int64_t round) {
         throw std::runtime_error("cannot load the schedule");
     }
     for (std::int64_t i = 0; i < n; ++i) {
-        auto r = bench_run(i, t0 + std::chrono::microseconds{i}, round);
+        auto r = bench_run(i, i, t0 + std::chrono::microseconds{i}, round);
         r.schedule = s.id;
         r.occurrence_key = occurrence_key(s.id, r.nominal_time);
         if (!tx->insert_run(r)) {

@@ -53,8 +53,9 @@ void bm_plan_due(benchmark::State& state) {
                                                              benchmark::Counter::kIsRate);
 }
 
-/// N rows a round written straight through the backend, `write(tx, i, round)` for each i in id
-/// order (in_id_order), one durable transaction per 1024 rows; reports rows per second.
+/// N rows a round written straight through the backend, `write(tx, i, position, round)` for each
+/// i in id order (in_id_order) at its position in that order, one durable transaction per 1024
+/// rows; reports rows per second.
 template <class Store, class Write>
 void write_rounds(benchmark::State& state, Store& store, Write&& write) {
     const auto n = state.range(0);
@@ -69,7 +70,7 @@ void write_rounds(benchmark::State& state, Store& store, Write&& write) {
                 return;
             }
             for (const auto end = std::min<std::int64_t>(n, done + 1024); done < end; ++done) {
-                if (!write(*tx, order[static_cast<std::size_t>(done)], round)) {
+                if (!write(*tx, order[static_cast<std::size_t>(done)], done, round)) {
                     state.SkipWithError("write failed");
                     return;
                 }
@@ -91,8 +92,8 @@ template <class Kind>
 void bm_store_raw_insert(benchmark::State& state) {
     Kind kind;
     auto store = loaded(kind, state.range(0), 0);
-    write_rounds(state, *store, [](auto& tx, std::int64_t i, std::int64_t round) {
-        return tx.insert_run(bench_run(i, t0 + std::chrono::minutes{round}, round)).value_or(false);
+    write_rounds(state, *store, [](auto& tx, std::int64_t i, std::int64_t position, std::int64_t round) {
+        return tx.insert_run(bench_run(i, position, t0 + std::chrono::minutes{round}, round)).value_or(false);
     });
 }
 
@@ -107,9 +108,9 @@ void bm_store_raw_pass(benchmark::State& state) {
     Kind kind;
     auto store = loaded(kind, state.range(0), 0);
     auto seq = store->backend().last_seq().value();
-    write_rounds(state, *store, [&seq](auto& tx, std::int64_t i, std::int64_t round) {
+    write_rounds(state, *store, [&seq](auto& tx, std::int64_t i, std::int64_t position, std::int64_t round) {
         const auto due = t0 + std::chrono::minutes{round - 1};
-        auto r = bench_run(i, due, round);
+        auto r = bench_run(i, position, due, round);
         ledger_event e;
         e.seq = ++seq;
         e.at = due;
@@ -180,7 +181,7 @@ void bm_plan_paired(benchmark::State& state) {
                 bool ok = tx.has_value();
                 for (const auto end = std::min(n, written + chunk); ok && written < end; ++written) {
                     const auto i = order[static_cast<std::size_t>(written)];
-                    ok = tx->insert_run(bench_run(i, t0 + std::chrono::minutes{round}, round)).value_or(false);
+                    ok = tx->insert_run(bench_run(i, written, t0 + std::chrono::minutes{round}, round)).value_or(false);
                 }
                 if (!ok || !tx->commit()) {
                     state.SkipWithError("the raw insert failed");
