@@ -125,9 +125,9 @@ inline run bench_run(std::int64_t i, std::int64_t position, time_point nominal, 
 /// 0 … n-1 in the order of their decimal text, the order of the ids bench_schedule makes of them
 /// ("…_10" before "…_2"): the order a planner pass reads its due schedules in (by next_run_at,
 /// then id), and for a raw insert the order of its rows in every index of runs that starts with
-/// its schedule's id (the run ids, like the planner's, increase in the order written). In plain numeric order a raw chunk scattered its
-/// rows over the whole of those indexes, and the SQLite raw insert at 100,000 ran about 10 %
-/// slower than in this order: a baseline below its best.
+/// its schedule's id (the run ids, like the planner's, increase in the order written). In plain
+/// numeric order a raw chunk scattered its rows over the whole of those indexes, and the SQLite
+/// raw insert at 100,000 ran about 10 % slower than in this order: a baseline below its best.
 inline std::vector<std::int64_t> in_id_order(std::int64_t n) {
     std::vector<std::int64_t> order(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) {
