@@ -91,10 +91,8 @@ inline schedule_input every_second(std::string name, time_point anchor) {
 /// A run id of the shape of the planner's (id_generator: "run_" and a 26-character ULID, 10
 /// characters of time and 16 more), unique per (round, position) and increasing with the
 /// position within a round, as the planner's ids increase within a pass. The id is in a run's
-/// row, its record and five indexes of runs; the 13 to 17 characters of the earlier
-/// "run_bench_<round>_<i>" made the rows of the raw inserts about a sixth smaller than the rows a
-/// pass writes (20 commits of 1,024 rows: 275 pages written a commit against 331 for a pass's
-/// runs), so the baseline wrote other rows than the planner's.
+/// row, its record and five indexes of runs: with shorter ids the raw inserts would write
+/// smaller rows than the planner's (docs/performance.md, nineteenth session).
 inline std::string bench_run_id(std::int64_t round, std::int64_t position) {
     static constexpr std::string_view crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     std::string id = "run_";

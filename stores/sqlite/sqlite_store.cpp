@@ -16,6 +16,7 @@
 
 #include "checkpointer.hpp"
 #include "connection.hpp"
+#include "due_rows.hpp"
 #include "migrations.hpp"
 #include "queries.hpp"
 
@@ -24,6 +25,7 @@ namespace wakeplane::stores {
 using sqlite_detail::checkpointer;
 using sqlite_detail::connection;
 using sqlite_detail::connection_role;
+using sqlite_detail::due_rows;
 using sqlite_detail::from_us;
 using sqlite_detail::statement;
 using sqlite_detail::to_us;
@@ -350,53 +352,6 @@ const std::string& counts_query() {
 
 /// Column of the first per-status count in counts_query().
 constexpr int first_status_column = 7;
-
-/// Where the rows of the last due query are: each schedule's rowid, in the order the query
-/// returned them. A planner moves the next_run_at of a chunk's schedules right after reading
-/// them, in the same order; finding each row by its rowid instead of its id saves a descent
-/// through the id index, about a ninth of a move (callgrind, moves of 100,000 schedules: 23,800
-/// -> 21,200 instructions each). A rowid is only a hint: VACUUM may renumber rows and another
-/// connection may write in between, so the move checks the id as well and, when nothing matched,
-/// moves by id. Thread-safe; a second planner on the same store only makes the hints miss.
-class due_rows {
-public:
-    /// Replaces the list with the schedules of one due query and their rowids.
-    void remember(const std::vector<schedule>& due, const std::vector<std::int64_t>& rowids) {
-        std::lock_guard lock{mutex_};
-        if (rows_.size() < due.size()) {
-            rows_.resize(due.size());
-        }
-        for (std::size_t i = 0; i < due.size(); ++i) {
-            rows_[i].id.assign(due[i].id);  // the string keeps its buffer from one chunk to the next
-            rows_[i].rowid = rowids[i];
-        }
-        count_ = due.size();
-        next_ = 0;
-    }
-
-    /// The rowid of schedule `id`, when the list holds it at or after the last one taken (a
-    /// planner skips some schedules of a chunk, never goes back); nullopt otherwise.
-    std::optional<std::int64_t> take(std::string_view id) {
-        std::lock_guard lock{mutex_};
-        for (std::size_t i = next_; i < count_; ++i) {
-            if (rows_[i].id == id) {
-                next_ = i + 1;
-                return rows_[i].rowid;
-            }
-        }
-        return std::nullopt;
-    }
-
-private:
-    struct row {
-        std::string id;
-        std::int64_t rowid = 0;
-    };
-    std::mutex mutex_;
-    std::vector<row> rows_;  ///< the first count_ are the last query's
-    std::size_t count_ = 0;
-    std::size_t next_ = 0;  ///< where the next take() starts looking
-};
 
 }  // namespace
 
@@ -930,7 +885,7 @@ result<std::vector<schedule>> sqlite_backend::due_schedules(time_point now, std:
         std::vector<schedule> out;
         out.reserve(expected);
         auto done = each_row(*st, [&](statement& row) -> result<void> {
-            // Each schedule is built in the list's own place, not moved there.
+            // A cached schedule is unpacked in the list's own place, not moved there.
             auto& s = out.emplace_back();
             const auto version = static_cast<std::uint64_t>(row.integer(1));
             if (auto read = cached_schedule_into(c, impl_->schedules, row.text(0), version, s); !read) {

@@ -17,6 +17,7 @@
 #include <wakeplane/replay.hpp>
 
 #include "../../stores/sqlite/connection.hpp"
+#include "../../stores/sqlite/due_rows.hpp"
 #include "../../stores/sqlite/queries.hpp"
 #include "../support.hpp"
 #include "plans.hpp"
@@ -574,15 +575,26 @@ TEST_CASE("sqlite: the hot queries use their partial indexes, which a run's writ
     CHECK_THAT(last, !Catch::Contains("SCAN ledger"));
 }
 
+namespace {
+
+/// A store at `file` with sch_a (every minute) and sch_b (every two) due at t0, which a due query
+/// has just read: the moves that follow find their rows by the rowids it read.
+std::unique_ptr<stores::sqlite_store> read_as_due(const std::filesystem::path& file) {
+    auto store = must_open({file});
+    REQUIRE(store->create_schedule(interval_schedule("sch_a", "alpha", t0, 60)).has_value());
+    REQUIRE(store->create_schedule(interval_schedule("sch_b", "beta", t0, 120)).has_value());
+    REQUIRE(store->backend().due_schedules(t0, 10).value().size() == 2);
+    return store;
+}
+
+}  // namespace
+
 TEST_CASE("sqlite: a move finds its row by the rowid the due query read, and by the id when that row is "
           "another's", "[store][sqlite][planner]") {
     temp_dir dir;
     const auto file = dir.path() / "w.db";
-    auto store = must_open({file});
-    REQUIRE(store->create_schedule(interval_schedule("sch_a", "alpha", t0, 60)).has_value());
-    REQUIRE(store->create_schedule(interval_schedule("sch_b", "beta", t0, 120)).has_value());
+    auto store = read_as_due(file);
     auto& backend = store->backend();
-    REQUIRE(backend.due_schedules(t0, 10).value().size() == 2);  // the rows the moves look up first
     std::vector<std::string> order{"sch_a", "sch_b"};
     SECTION("in the order the query read them") {}
     SECTION("in another order") { order = {"sch_b", "sch_a"}; }
@@ -610,6 +622,54 @@ TEST_CASE("sqlite: a move finds its row by the rowid the due query read, and by 
     }
     CHECK(store->get_schedule("sch_a").value().value().next_run_at == t0 + 1min);
     CHECK(store->get_schedule("sch_b").value().value().next_run_at == t0 + 2min);
+}
+
+TEST_CASE("sqlite: a move by a right rowid whose schedule moved since the due query moves nothing",
+          "[store][sqlite][planner]") {
+    temp_dir dir;
+    const auto file = dir.path() / "w.db";
+    auto store = read_as_due(file);
+    auto& backend = store->backend();
+    auto c = connect(file);  // another writer moves sch_a: the plan made from the query is stale
+    REQUIRE(c.execute_script("UPDATE schedules SET next_run_us = next_run_us + 1000000 WHERE id = 'sch_a';")
+                .has_value());
+    {
+        auto tx = backend.begin();
+        REQUIRE(tx.has_value());
+        CHECK(tx->move_next_run_at("sch_a", t0, t0 + 1min).value() == false);
+        CHECK(tx->move_next_run_at("sch_b", t0, t0 + 2min).value());
+        REQUIRE(tx->commit().has_value());
+    }
+    CHECK(store->get_schedule("sch_a").value().value().next_run_at == t0 + 1s);  // as the other left it
+    CHECK(store->get_schedule("sch_b").value().value().next_run_at == t0 + 2min);
+}
+
+TEST_CASE("sqlite: the due rows hint each schedule of the last query once, forward only", "[store][sqlite][planner]") {
+    using stores::sqlite_detail::due_rows;
+    const auto listed = [](std::initializer_list<const char*> ids) {
+        std::vector<schedule> out;
+        for (const char* id : ids) {
+            out.push_back(interval_schedule(id, id, t0));
+        }
+        return out;
+    };
+    due_rows rows;
+    CHECK_FALSE(rows.take("sch_a").has_value());  // nothing read yet
+    rows.remember(listed({"sch_a", "sch_b", "sch_c", "sch_d"}), {11, 12, 13, 14});
+    CHECK(rows.take("sch_a") == 11);
+    CHECK(rows.take("sch_c") == 13);              // sch_b skipped, as a planner skips a schedule
+    CHECK_FALSE(rows.take("sch_b").has_value());  // behind the last one taken: never goes back
+    CHECK_FALSE(rows.take("sch_c").has_value());  // taken once
+    CHECK_FALSE(rows.take("sch_x").has_value());  // not in the list, and the miss moves nothing
+    CHECK(rows.take("sch_d") == 14);
+    rows.remember(listed({"sch_b"}), {22});      // the next query replaces the list
+    CHECK_FALSE(rows.take("sch_d").has_value());
+    CHECK(rows.take("sch_b") == 22);
+    rows.remember(listed({"sch_a", "sch_b"}), {31});  // lengths that disagree: nothing kept
+    CHECK_FALSE(rows.take("sch_a").has_value());
+    std::vector<schedule> many(due_rows::most + 1, interval_schedule("sch_m", "m", t0));
+    rows.remember(many, std::vector<std::int64_t>(many.size(), 41));  // longer than a chunk: not kept
+    CHECK_FALSE(rows.take("sch_m").has_value());
 }
 
 TEST_CASE("sqlite: an unreadable or corrupt file is a storage error that says so", "[store][sqlite][errors]") {
