@@ -873,7 +873,8 @@ result<std::optional<run>> sqlite_backend::get_run(std::string_view id) {
 }
 
 result<std::vector<schedule>> sqlite_backend::due_schedules(time_point now, std::size_t limit) {
-    const std::size_t expected = std::min<std::size_t>(limit, 4096);  // a planner's chunk; any limit may come
+    // Room for a planner's chunk (the most due_rows keeps); any limit may come.
+    const std::size_t expected = std::min(limit, due_rows::most);
     std::vector<std::int64_t> rowids;
     rowids.reserve(expected);
     auto due = impl_->read([&](connection& c) -> result<std::vector<schedule>> {
