@@ -139,7 +139,7 @@ std::optional<std::string> statement::optional_text(int column) const {
 // ---- connection ----------------------------------------------------------------------------
 
 result<connection> connection::open(const std::filesystem::path& path, connection_role role,
-                                    std::chrono::milliseconds busy_timeout) {
+                                    std::chrono::milliseconds busy_timeout, std::int64_t cache_kib) {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     if (role == connection_role::writer) {
         flags |= SQLITE_OPEN_CREATE;
@@ -150,13 +150,13 @@ result<connection> connection::open(const std::filesystem::path& path, connectio
     if (rc != SQLITE_OK) {
         return c.failure(rc, "cannot open the database");
     }
-    if (auto pragmas = c.apply_pragmas(role); !pragmas) {
+    if (auto pragmas = c.apply_pragmas(role, cache_kib); !pragmas) {
         return tl::unexpected(pragmas.error());
     }
     return c;
 }
 
-result<void> connection::apply_pragmas(connection_role role) {
+result<void> connection::apply_pragmas(connection_role role, std::int64_t cache_kib) {
     const auto ms = std::clamp<std::chrono::milliseconds::rep>(busy_timeout_.count(), 0,
                                                                std::numeric_limits<int>::max());
     sqlite3_busy_timeout(db_, static_cast<int>(ms));
@@ -177,10 +177,7 @@ result<void> connection::apply_pragmas(connection_role role) {
                                        mode + "\")");
     }
     // FULL: a WAL commit is synced before it returns, so a committed claim or result survives a
-    // power loss (DECISIONS 23); every write of this store is such a ledger write. The writer
-    // keeps up to 64 MiB of pages (SQLite's default is 2 MiB): a planner pass or a batch of claims
-    // touches pages all over the run, ledger and index trees, and with the small cache it read
-    // them back from the file for almost every row (planner pass 10k: 26.4k -> 28.6k occ/s).
+    // power loss (DECISIONS 23); every write of this store is such a ledger write.
     // A checkpointer's synchronous=FULL syncs the database file after copying frames into it.
     // secure_delete=OFF is SQLite's own default, which Debian's build turns on: every index
     // entry a write moves (a pass's next_run_at, a run's status) was zeroed in place, 2,250
@@ -189,10 +186,12 @@ result<void> connection::apply_pragmas(connection_role role) {
     const char* settings = role == connection_role::reader
                                ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
                            : role == connection_role::writer
-                               ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
-                                 " PRAGMA secure_delete=OFF;"
+                               ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=OFF;"
                                : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
     rc = sqlite3_exec(db_, settings, nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK && cache_kib > 0) {
+        rc = sqlite3_exec(db_, ("PRAGMA cache_size=-" + std::to_string(cache_kib)).c_str(), nullptr, nullptr, nullptr);
+    }
     if (rc != SQLITE_OK) {
         return failure(rc, "cannot configure the connection");
     }

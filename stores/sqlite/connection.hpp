@@ -98,9 +98,10 @@ private:
 class connection {
 public:
     /// Opens `path` (a writer creates the file when missing) and applies the pragmas every
-    /// connection gets: busy_timeout, journal_mode=WAL, synchronous=FULL, foreign_keys=ON.
+    /// connection gets: busy_timeout, journal_mode=WAL, synchronous=FULL, foreign_keys=ON; with
+    /// `cache_kib` above 0, a page cache of that many KiB instead of SQLite's default.
     [[nodiscard]] static result<connection> open(const std::filesystem::path& path, connection_role role,
-                                                 std::chrono::milliseconds busy_timeout);
+                                                 std::chrono::milliseconds busy_timeout, std::int64_t cache_kib = 0);
 
     connection(connection&& other) noexcept;
     connection& operator=(connection&& other) noexcept;
@@ -147,7 +148,7 @@ private:
 
     connection(sqlite3* db, std::filesystem::path path, std::chrono::milliseconds busy_timeout) noexcept
         : db_(db), path_(std::move(path)), busy_timeout_(busy_timeout) {}
-    [[nodiscard]] result<void> apply_pragmas(connection_role role);
+    [[nodiscard]] result<void> apply_pragmas(connection_role role, std::int64_t cache_kib);
     void close() noexcept;
 
     sqlite3* db_ = nullptr;

@@ -825,10 +825,14 @@ result<sqlite_backend> sqlite_backend::open(const sqlite_options& options) {
                                            ") must be 0 or at least checkpoint_pages (" +
                                            std::to_string(options.checkpoint_pages) + ")");
     }
+    if (options.writer_cache_kib < 1) {
+        return fail(errc::bad_request, "sqlite_options::writer_cache_kib (" + std::to_string(options.writer_cache_kib) +
+                                           ") must be at least 1");
+    }
     if (sqlite3_threadsafe() == 0) {
         return fail(errc::storage, "the SQLite library was built without thread support");
     }
-    auto writer = connection::open(options.path, connection_role::writer, options.busy_timeout);
+    auto writer = connection::open(options.path, connection_role::writer, options.busy_timeout, options.writer_cache_kib);
     if (!writer) {
         return tl::unexpected(writer.error());
     }

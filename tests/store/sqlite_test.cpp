@@ -175,7 +175,7 @@ TEST_CASE("sqlite: every connection runs in WAL mode with synchronous FULL, fore
     const auto file = dir.path() / "w.db";
     auto store = must_open({file, 1234ms});
     for (auto role : {connection_role::writer, connection_role::reader}) {
-        auto c = connection::open(file, role, 1234ms);
+        auto c = connection::open(file, role, 1234ms, role == connection_role::writer ? 3000 : 0);
         REQUIRE(c.has_value());
         CHECK(c->query_text("PRAGMA journal_mode").value() == "wal");
         CHECK(c->query_integer("PRAGMA synchronous").value() == 2);  // FULL
@@ -184,6 +184,9 @@ TEST_CASE("sqlite: every connection runs in WAL mode with synchronous FULL, fore
         CHECK(c->query_integer("PRAGMA query_only").value() == (role == connection_role::reader ? 1 : 0));
         if (role == connection_role::writer) {
             CHECK(c->query_integer("PRAGMA secure_delete").value() == 0);  // whatever the build's default
+            CHECK(c->query_integer("PRAGMA cache_size").value() == -3000);  // KiB, as sqlite_options::writer_cache_kib
+        } else {
+            CHECK(c->query_integer("PRAGMA cache_size").value() != -3000);  // SQLite's default
         }
     }
     CHECK(store->backend().schema_version().value() == stores::sqlite_schema_version);
@@ -941,7 +944,7 @@ TEST_CASE("sqlite: at wal_limit_pages a commit checkpoints, and the WAL starts o
     }
 }
 
-TEST_CASE("sqlite: checkpoint settings out of range are refused, naming the setting", "[store][sqlite][checkpoint]") {
+TEST_CASE("sqlite: checkpoint and cache settings out of range are refused, naming the setting", "[store][sqlite][checkpoint]") {
     temp_dir dir;
     stores::sqlite_options o{dir.path() / "r.db"};
     const auto refused = [&](std::string_view setting) {
@@ -963,6 +966,12 @@ TEST_CASE("sqlite: checkpoint settings out of range are refused, naming the sett
         o.checkpoint_pages = 500;
         o.wal_limit_pages = 499;
         refused("wal_limit_pages");
+    }
+    SECTION("a writer_cache_kib below 1") {
+        o.writer_cache_kib = 0;
+        refused("writer_cache_kib");
+        o.writer_cache_kib = -4096;
+        refused("writer_cache_kib");
     }
     SECTION("0 turns the limit off; with checkpoint_pages 0 the limit is not used") {
         o.wal_limit_pages = 0;

@@ -48,6 +48,11 @@ struct sqlite_options {
     /// workflow schedule, 700 for an HTTP one with headers and a body (55 to 90 MiB at the
     /// default); 0 keeps none. See "The schedule cache" in docs/storage-sqlite.md.
     std::size_t schedule_cache_entries = 131072;
+    /// KiB of database pages the writer connection keeps in memory (PRAGMA cache_size), at least
+    /// 1; readers keep SQLite's default (2 MiB). The default holds everything a planner pass or
+    /// a batch of claims touches; more made the pass slower, not faster (docs/storage-sqlite.md,
+    /// Pragmas). A store far larger than its hot pages may want more.
+    std::int64_t writer_cache_kib = 8192;
 };
 
 namespace sqlite_detail {
