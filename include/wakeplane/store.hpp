@@ -427,7 +427,10 @@ public:
             std::vector<char> inserted(most);  // per run of a fresh plan, in order: written, not a duplicate
             std::size_t next = 0;
             for (std::size_t i = 0; i < plans.size(); ++i) {
-                for (const auto& r : fresh[i] != 0 ? std::span{plans[i].runs} : std::span<const run>{}) {
+                if (fresh[i] == 0) {
+                    continue;
+                }
+                for (const auto& r : plans[i].runs) {
                     auto written = tx.insert_run(r);
                     if (!written) {
                         return tl::unexpected(written.error());
